@@ -1,0 +1,74 @@
+//! The cron secret: the only way to start a scheduled job over HTTP.
+
+use subtle::ConstantTimeEq;
+
+use crate::principal::CronCaller;
+use crate::Refusal;
+
+/// The accepted cron secrets: the current one and, during a rotation, the previous one.
+pub struct CronSecrets {
+    secrets: Vec<Vec<u8>>,
+}
+
+/// Shorter secrets are refused at configuration time: they are guessable.
+const MIN_SECRET_LEN: usize = 16;
+
+impl CronSecrets {
+    /// `None` when no usable secret is configured: the caller must then refuse to serve.
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let secrets: Vec<Vec<u8>> = secrets
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| s.len() >= MIN_SECRET_LEN)
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        (!secrets.is_empty()).then_some(Self { secrets })
+    }
+
+    /// Checks the `X-Cron-Secret` header value against every configured secret in constant time.
+    pub fn verify(&self, presented: Option<&str>) -> Result<CronCaller, Refusal> {
+        let presented = presented
+            .ok_or(Refusal::unauthenticated("missing_credentials", "the X-Cron-Secret header is required"))?
+            .as_bytes();
+        // Check every secret (no early exit), so timing does not tell which one matched.
+        let matched = self
+            .secrets
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, secret| acc | secret.as_slice().ct_eq(presented));
+        if bool::from(matched) {
+            Ok(CronCaller::from_http_secret())
+        } else {
+            Err(Refusal::unauthenticated("invalid_cron_secret", "the cron secret does not match"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CURRENT: &str = "current-cron-secret-0001";
+    const PREVIOUS: &str = "previous-cron-secret-0002";
+
+    #[test]
+    fn accepts_current_and_previous_secret() {
+        let secrets = CronSecrets::new([CURRENT, PREVIOUS]).unwrap();
+        assert!(secrets.verify(Some(CURRENT)).is_ok());
+        assert!(secrets.verify(Some(PREVIOUS)).is_ok());
+    }
+
+    #[test]
+    fn refuses_missing_wrong_and_prefix_secrets() {
+        let secrets = CronSecrets::new([CURRENT]).unwrap();
+        assert_eq!(secrets.verify(None).unwrap_err().code, "missing_credentials");
+        for wrong in ["", "current-cron-secret-000", "current-cron-secret-00012", PREVIOUS] {
+            assert_eq!(secrets.verify(Some(wrong)).unwrap_err().code, "invalid_cron_secret", "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_to_configure_without_a_strong_secret() {
+        assert!(CronSecrets::new(["short", "  "]).is_none());
+        assert!(CronSecrets::new([]).is_none());
+    }
+}

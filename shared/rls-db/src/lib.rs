@@ -1,0 +1,16 @@
+//! The data path every function uses to reach Postgres.
+//!
+//! [`begin_as`] opens a transaction and, in one statement, sets what PostgREST sets for a request
+//! (role, `request.jwt.claims`, method, path, headers) with `set_config(…, true)`: transaction
+//! local, so nothing leaks to the next request on a pooled connection. RLS policies then see the
+//! caller exactly as they would behind PostgREST. The query modules hold the statements the
+//! functions run; none of them filters by tenant on RLS's behalf.
+
+mod error;
+pub mod notes;
+pub mod retention;
+mod session;
+pub mod webhook_events;
+
+pub use error::DbError;
+pub use session::{begin_as, Access, RequestInfo};

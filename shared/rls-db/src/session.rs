@@ -1,0 +1,75 @@
+use edge_guard::DbPrincipal;
+use serde_json::Value;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, IsolationLevel, Transaction};
+
+use crate::DbError;
+
+/// Read-only for reads (as PostgREST opens GET/HEAD), read-write otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// The parts of the HTTP request PostgREST exposes to SQL as `request.*` settings.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    pub method: String,
+    pub path: String,
+    /// JSON object, lower-case header names. Credentials are left out by the adapter.
+    pub headers: Value,
+}
+
+/// Applies, in this order and as one statement, what PostgREST sets per request: the search path,
+/// the role's own settings (e.g. statement_timeout), the role, the claims, then request details.
+/// The role's settings come from the catalog so `ALTER ROLE … SET` in sql/ is the one source.
+const SETTINGS_SQL: &str = "\
+select set_config('search_path', '\"public\"', true),
+       (select count(set_config(split_part(cfg, '=', 1), substr(cfg, strpos(cfg, '=') + 1), true))
+          from pg_catalog.pg_db_role_setting s, unnest(s.setconfig) cfg
+         where s.setrole = (select oid from pg_catalog.pg_roles where rolname = $1)
+           and s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))),
+       set_config('role', $1, true),
+       set_config('request.jwt.claims', $2, true),
+       set_config('request.method', $3, true),
+       set_config('request.path', $4, true),
+       set_config('request.headers', $5, true),
+       set_config('request.cookies', '{}', true)";
+
+/// Opens a READ COMMITTED transaction as `principal`. Dropping the transaction rolls it back;
+/// call `commit()` to keep its writes. Never changes session-level state.
+pub async fn begin_as<'c>(
+    client: &'c mut Client,
+    principal: &impl DbPrincipal,
+    access: Access,
+    request: &RequestInfo,
+) -> Result<Transaction<'c>, DbError> {
+    let transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .read_only(access == Access::ReadOnly)
+        .start()
+        .await?;
+    let role = principal.db_role().as_str();
+    let mut claims = principal.jwt_claims();
+    // PostgREST inserts the effective role into the claims it exposes.
+    if let Value::Object(map) = &mut claims {
+        map.insert("role".into(), role.into());
+    }
+    let claims = claims.to_string();
+    let headers = request.headers.to_string();
+    transaction
+        .query_typed(
+            SETTINGS_SQL,
+            &[
+                (&role, Type::TEXT),
+                (&claims, Type::TEXT),
+                (&request.method, Type::TEXT),
+                (&request.path, Type::TEXT),
+                (&headers, Type::TEXT),
+            ],
+        )
+        .await?;
+    Ok(transaction)
+}
