@@ -94,9 +94,8 @@ fn refusal_for(error: &jwt_simple::Error) -> Refusal {
     }
 }
 
-/// Canonical textual uuid (8-4-4-4-12 hex): what Postgres' `::uuid` cast in auth.uid() accepts
-/// without raising.
-fn is_uuid(s: &str) -> bool {
+/// Canonical textual uuid (8-4-4-4-12 hex): what Postgres' `::uuid` cast accepts without raising.
+pub fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',

@@ -1,0 +1,42 @@
+//! Retention of processed webhook events.
+//! Guards: the platform's scheduled event (`[triggers] crons`), or `POST` with `X-Cron-Secret`.
+//! A scheduled run cannot report failure to anyone, so every run records itself in `cron_runs`
+//! and a failure is logged.
+
+use edge_adapter::{connect_db, cron_caller, optional_number, request_info, require_method, respond, ApiError, Reply};
+use edge_guard::CronCaller;
+use rls_db::retention::{purge_processed_webhook_events, DEFAULT_WEBHOOK_RETENTION_DAYS};
+use rls_db::{begin_as, Access, RequestInfo};
+use serde_json::json;
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    respond(run_over_http(req, env).await)
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let caller = CronCaller::from_platform_schedule(&event.cron());
+    let request = RequestInfo { method: "SCHEDULED".into(), path: event.cron(), headers: json!({}) };
+    match purge(&caller, &request, &env).await {
+        Ok(purged) => worker::console_log!("retention: purged {purged} processed webhook events"),
+        Err(error) => worker::console_error!("retention failed: {:?}", error.status_code_message()),
+    }
+}
+
+async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
+    require_method(&req, Method::Post)?;
+    let caller = cron_caller(&req, &env)?;
+    let purged = purge(&caller, &request_info(&req), &env).await?;
+    Ok(Reply::json(200, json!({ "job": "purge_processed_webhook_events", "purged": purged })))
+}
+
+async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<i64, ApiError> {
+    let retention_days = optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
+    let mut db = connect_db(env).await?;
+    let tx = begin_as(&mut db, caller, Access::ReadWrite, request).await?;
+    let purged = purge_processed_webhook_events(&tx, caller, retention_days).await?;
+    tx.commit().await?;
+    Ok(purged)
+}

@@ -1,0 +1,23 @@
+//! `GET /functions/v1/notes[?workspace=<uuid>]`: the signed-in user's notes, newest first.
+//! Guard: Supabase user JWT. Which rows come back is decided by RLS, not by this code.
+
+use edge_adapter::{connect_db, query_uuid, request_info, require_method, respond, signed_in_user, ApiError, Reply};
+use rls_db::{begin_as, notes, Access};
+use worker::{event, Context, Env, Method, Request, Response};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    respond(list_notes(req, env).await)
+}
+
+async fn list_notes(req: Request, env: Env) -> Result<Reply, ApiError> {
+    require_method(&req, Method::Get)?;
+    let user = signed_in_user(&req, &env)?;
+    let workspace = query_uuid(&req, "workspace")?;
+
+    let mut db = connect_db(&env).await?;
+    let tx = begin_as(&mut db, &user, Access::ReadOnly, &request_info(&req)).await?;
+    let body = notes::list_visible(&tx, workspace.as_deref()).await?;
+    tx.commit().await?;
+    Ok(Reply::json_text(body))
+}

@@ -1,0 +1,53 @@
+use edge_guard::Refusal;
+use rls_db::DbError;
+
+/// Every way a request can end other than success. Each has a stable code and a status, and is
+/// answered as JSON by [`crate::respond`]: a function never answers a bare 500.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The guard refused the request (401/403/400/413).
+    Refused(Refusal),
+    /// The database refused or could not be reached.
+    Db(DbError),
+    /// The function is missing a binding, variable or secret it needs.
+    NotConfigured(&'static str),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::Refused(refusal)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        ApiError::Db(error)
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        ApiError::Db(error.into())
+    }
+}
+
+impl ApiError {
+    /// Status, stable code and a message safe to show (no secrets, no SQL, no tokens).
+    pub fn status_code_message(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            ApiError::Refused(r) => (r.status, r.code, r.message),
+            ApiError::Db(e) => {
+                let (status, code) = e.status_and_code();
+                let message = match status {
+                    503 => "the database is unavailable; retry later",
+                    403 => "the database refused this for your role",
+                    400 => "the input was rejected by the database",
+                    _ => "the database failed this request",
+                };
+                (status, code, message)
+            }
+            // 503: a deploy that adds the missing setting fixes it, and providers retry 5xx.
+            ApiError::NotConfigured(_) => (503, "not_configured", "this function is missing configuration"),
+        }
+    }
+}
