@@ -3,10 +3,10 @@
 //! A scheduled run cannot report failure to anyone, so every run records itself in `cron_runs`
 //! and a failure is logged.
 
-use edge_adapter::{connect_db, cron_caller, optional_number, request_info, require_method, respond, ApiError, Reply};
+use edge_adapter::{cron_caller, in_transaction, optional_number, request_info, require_method, respond, Access, ApiError, Reply};
 use edge_guard::CronCaller;
 use rls_db::retention::{purge_processed_webhook_events, DEFAULT_WEBHOOK_RETENTION_DAYS};
-use rls_db::{begin_as, Access, RequestInfo};
+use rls_db::RequestInfo;
 use serde_json::json;
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
@@ -34,9 +34,9 @@ async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
 
 async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<i64, ApiError> {
     let retention_days = optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
-    let mut db = connect_db(env).await?;
-    let tx = begin_as(&mut db, caller, Access::ReadWrite, request).await?;
-    let purged = purge_processed_webhook_events(&tx, caller, retention_days).await?;
-    tx.commit().await?;
-    Ok(purged)
+    let job_caller = caller.clone();
+    in_transaction(env, caller, Access::ReadWrite, request, move |tx| {
+        Box::pin(async move { purge_processed_webhook_events(tx, &job_caller, retention_days).await })
+    })
+    .await
 }

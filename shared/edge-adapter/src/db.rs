@@ -1,31 +1,78 @@
-use rls_db::RequestInfo;
+use edge_guard::DbPrincipal;
+use futures_channel::oneshot;
+use futures_util::future::LocalBoxFuture;
+use rls_db::{begin_as, Access, DbError, RequestInfo};
 use serde_json::{Map, Value};
 use tokio_postgres::config::SslMode;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 use worker::postgres_tls::PassthroughTls;
 use worker::{Env, Request};
 
 use crate::ApiError;
 
-/// Opens a connection through the `DB` Hyperdrive binding (pooled in production; `wrangler dev`
-/// points it at the local cluster). The connection is driven in the background of this request.
-pub async fn connect_db(env: &Env) -> Result<Client, ApiError> {
-    let hyperdrive = env.hyperdrive("DB").map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;
-    let socket = hyperdrive.connect().map_err(|_| ApiError::NotConfigured("DB (Hyperdrive connect)"))?;
-    let mut config = tokio_postgres::Config::new();
-    config
-        .user(hyperdrive.user())
-        .password(hyperdrive.password())
-        .dbname(hyperdrive.database())
-        // Hyperdrive terminates TLS to the origin itself; locally there is none.
-        .ssl_mode(SslMode::Disable);
-    let (client, connection) = config.connect_raw(socket, PassthroughTls).await?;
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = connection.await {
-            worker::console_error!("database connection ended: {error}");
-        }
-    });
-    Ok(client)
+/// Runs `work` in one transaction as `principal` (see `rls_db::begin_as`): committed when it
+/// succeeds, rolled back when it fails. The connection is closed before this returns, so no
+/// request leaves a half-used connection behind.
+///
+/// `work` owns what it needs: `move |tx| Box::pin(async move { … })`.
+pub async fn in_transaction<T>(
+    env: &Env,
+    principal: &impl DbPrincipal,
+    access: Access,
+    request: &RequestInfo,
+    work: impl for<'t> FnOnce(&'t Transaction<'t>) -> LocalBoxFuture<'t, Result<T, DbError>>,
+) -> Result<T, ApiError> {
+    let mut connection = Connection::open(env).await?;
+    let outcome = async {
+        let tx = begin_as(&mut connection.client, principal, access, request).await?;
+        let value = work(&tx).await?;
+        tx.commit().await?;
+        Ok::<T, DbError>(value)
+    }
+    .await;
+    connection.close().await;
+    Ok(outcome?)
+}
+
+/// A connection through the `DB` Hyperdrive binding (pooled in production; `wrangler dev`
+/// points it at the local cluster), whose protocol task runs in the background of this request.
+struct Connection {
+    client: Client,
+    finished: oneshot::Receiver<()>,
+}
+
+impl Connection {
+    async fn open(env: &Env) -> Result<Self, ApiError> {
+        let hyperdrive = env.hyperdrive("DB").map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;
+        let socket = hyperdrive.connect().map_err(|_| ApiError::NotConfigured("DB (Hyperdrive connect)"))?;
+        let mut config = tokio_postgres::Config::new();
+        config
+            .user(hyperdrive.user())
+            .password(hyperdrive.password())
+            .dbname(hyperdrive.database())
+            // Hyperdrive terminates TLS to the origin itself; locally there is none.
+            .ssl_mode(SslMode::Disable);
+        // Whatever stops the connection from opening (origin down behind Hyperdrive, refused
+        // login, pool exhausted) is transient for the caller: 503, so providers retry.
+        let (client, connection) = config
+            .connect_raw(socket, PassthroughTls)
+            .await
+            .map_err(|error| ApiError::Db(DbError::Unavailable(error)))?;
+        let (done, finished) = oneshot::channel();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = connection.await {
+                worker::console_error!("database connection ended: {error}");
+            }
+            let _ = done.send(());
+        });
+        Ok(Self { client, finished })
+    }
+
+    /// Sends Terminate and waits until the socket is closed.
+    async fn close(self) {
+        drop(self.client);
+        let _ = self.finished.await;
+    }
 }
 
 /// Headers never copied into `request.headers`: credentials and signatures stay out of the
@@ -40,9 +87,5 @@ pub fn request_info(req: &Request) -> RequestInfo {
         .filter(|(name, _)| !WITHHELD_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value)))
         .collect();
-    RequestInfo {
-        method: req.method().to_string(),
-        path: req.path(),
-        headers: Value::Object(headers),
-    }
+    RequestInfo { method: req.method().to_string(), path: req.path(), headers: Value::Object(headers) }
 }

@@ -9,7 +9,8 @@ mod guards;
 mod reply;
 mod request;
 
-pub use db::{connect_db, request_info};
+pub use db::{in_transaction, request_info};
+pub use rls_db::Access;
 pub use config::optional_number;
 pub use error::ApiError;
 pub use guards::{cron_caller, paddle_webhook, require_method, signed_in_user};

@@ -1,0 +1,312 @@
+//! What the end-to-end cases share: the platform (started here or reused), an HTTP client that
+//! never turns a status into an error, a superuser connection for asserting on rows, and the
+//! credentials a real caller would hold (local development values from ci/local.env).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use jwt_simple::prelude::{Claims, HS256Key, MACLike};
+use serde_json::Value;
+use sha2::Sha256;
+
+pub const TENANT_A: &str = "a0000000-0000-4000-8000-00000000000a";
+pub const TENANT_B: &str = "b0000000-0000-4000-8000-00000000000b";
+pub const USER_A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+pub const USER_B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+pub type TestResult = Result<(), libtest_mimic::Failed>;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
+}
+
+/// ci/local.env as a map: the same values ci/dev hands the functions.
+pub fn local_env() -> &'static HashMap<String, String> {
+    static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let text = std::fs::read_to_string(repo_root().join("ci/local.env")).expect("ci/local.env");
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect()
+    })
+}
+
+pub fn var(name: &str) -> &'static str {
+    local_env().get(name).unwrap_or_else(|| panic!("{name} missing from ci/local.env"))
+}
+
+pub fn functions_url(path: &str) -> String {
+    format!("http://127.0.0.1:{}/functions/v1/{path}", var("LOCAL_FUNCTIONS_PORT"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The stable code of an error reply.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body)).to_owned()
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into()
+    })
+}
+
+fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = response.expect("the platform answered");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Reply { status, body }
+}
+
+/// A GET that may find nothing listening yet (readiness probes).
+pub fn try_get(url: &str) -> Option<Reply> {
+    agent().get(url).call().ok().map(|response| finish(Ok(response)))
+}
+
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.call())
+}
+
+pub fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut request = agent().post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.send(body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials, made the way Supabase and Paddle make them.
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A Supabase access token: `role`, `sub`, `aud` as GoTrue issues them, signed with `secret`.
+pub fn access_token(secret: &str, role: &str, sub: Option<&str>, expires_at: u64) -> String {
+    let mut custom = serde_json::Map::new();
+    custom.insert("role".into(), role.into());
+    custom.insert("aal".into(), "aal1".into());
+    let mut claims = Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::from_secs(60)).with_audience("authenticated");
+    claims.expires_at = Some(jwt_simple::prelude::Duration::from_secs(expires_at));
+    claims.issued_at = Some(jwt_simple::prelude::Duration::from_secs(expires_at.saturating_sub(3600).min(unix_now())));
+    if let Some(sub) = sub {
+        claims = claims.with_subject(sub);
+    }
+    HS256Key::from_bytes(secret.as_bytes()).authenticate(claims).unwrap()
+}
+
+pub fn user_token(sub: &str) -> String {
+    access_token(var("SUPABASE_JWT_SECRET"), "authenticated", Some(sub), unix_now() + 600)
+}
+
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// `Paddle-Signature` for `body` at `ts`, with the local webhook secret unless told otherwise.
+pub fn paddle_signature(secret: &str, ts: u64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}:").as_bytes());
+    mac.update(body);
+    format!("ts={ts};h1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A Paddle-shaped event with a fresh, unique `event_id`.
+pub fn paddle_event(tag: &str) -> (String, String) {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let event_id = format!("evt_e2e{tag}{nanos}");
+    let body = serde_json::json!({
+        "event_id": event_id,
+        "event_type": "subscription.activated",
+        "occurred_at": "2026-11-23T10:00:00.000000Z",
+        "notification_id": "ntf_e2e",
+        "data": { "id": "sub_e2e", "status": "active", "custom_data": { "workspace_id": TENANT_A } }
+    });
+    (event_id, body.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The database, seen as its owner, to assert on rows the functions wrote.
+
+pub fn superuser() -> postgres::Client {
+    let url = format!(
+        "postgres://postgres:{}@127.0.0.1:{}/postgres",
+        var("LOCAL_POSTGRES_PASSWORD"),
+        var("LOCAL_PG_PORT")
+    );
+    postgres::Client::connect(&url, postgres::NoTls).expect("the local cluster is up")
+}
+
+/// Runs a `ci/lib.sh` function (pg_start, pg_stop, …) in a shell that has sourced it.
+pub fn ci_lib(command: &str) {
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source ci/lib.sh && {command}"))
+        .current_dir(repo_root())
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "`{command}` failed");
+}
+
+/// Postgres' port while Postgres is stopped: every connection is accepted, its startup message
+/// read, and then closed without an answer, as a database that is down behind a pooler behaves.
+pub struct OriginDown {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OriginDown {
+    pub fn listen() -> Self {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", var("LOCAL_PG_PORT").parse::<u16>().unwrap()))
+            .expect("Postgres' port is free once it stopped");
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut socket, _)) => {
+                        socket.set_nonblocking(false).ok();
+                        socket.set_read_timeout(Some(Duration::from_millis(500))).ok();
+                        let _ = socket.read(&mut [0u8; 1024]);
+                        let _ = socket.shutdown(std::net::Shutdown::Both);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for OriginDown {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes this harness starts: each in its own process group, stopped as a group on drop.
+
+pub struct Background {
+    child: Child,
+    what: String,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Runs `script` with bash from the repository root; output goes to `.local/<log_name>`.
+    pub fn spawn(what: &str, script: &str, log_name: &str) -> Self {
+        let log = repo_root().join(".local").join(log_name);
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        let out = File::create(&log).unwrap();
+        let child = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Self { child, what: what.into(), log }
+    }
+
+    /// Waits until `ready()` holds, failing early (with the log) if the process exits.
+    pub fn wait_until(&mut self, limit: Duration, ready: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !ready() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited ({status}) before it was ready; log:\n{}", self.what, self.log_tail());
+            }
+            if start.elapsed() > limit {
+                panic!("{} not ready after {limit:?}; log:\n{}", self.what, self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        // TERM first so scripts run their cleanup traps; KILL whatever is left after 10 s.
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every function answers through the gateway (not 404, not 5xx).
+fn platform_ready() -> bool {
+    ["notes", "paddle-webhook", "cron-retention"].iter().all(|name| {
+        agent()
+            .get(&functions_url(name))
+            .call()
+            .map(|r| (400..500).contains(&r.status().as_u16()) && r.status().as_u16() != 404)
+            .unwrap_or(false)
+    })
+}
+
+/// The platform as README command 1 runs it: reused when already up, otherwise started here and
+/// stopped when the returned guard drops.
+pub fn platform() -> Option<Background> {
+    if platform_ready() {
+        eprintln!("e2e: reusing the platform already running on {}", functions_url(""));
+        return None;
+    }
+    eprintln!("e2e: starting the platform (ci/dev), log in .local/e2e-platform.log");
+    let mut dev = Background::spawn("ci/dev", "exec ci/dev", "e2e-platform.log");
+    dev.wait_until(Duration::from_secs(1800), platform_ready);
+    Some(dev)
+}
