@@ -6,6 +6,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Pinned tools and build caches live outside the clone so a fresh clone reuses them.
 CACHE_DIR=${RLS_EDGE_CACHE:-$HOME/.cache/rls-edge}
 TOOLS_DIR=$CACHE_DIR/tools
+# One cargo target folder for every clone: a fresh clone rebuilds only the project's own crates.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE_DIR/target}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 WORKER_BUILD_VERSION=0.8.7

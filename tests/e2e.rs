@@ -15,27 +15,72 @@ fn main() {
     args.test_threads = Some(1);
     let platform = platform();
     let trials = vec![
-        Trial::test("gateway: an unknown function is a 404 JSON error", gateway_unknown_function),
+        Trial::test(
+            "gateway: an unknown function is a 404 JSON error",
+            gateway_unknown_function,
+        ),
         Trial::test("notes: no token is 401", notes_without_token),
-        Trial::test("notes: a token signed with another secret is 401", notes_forged_token),
+        Trial::test(
+            "notes: a token signed with another secret is 401",
+            notes_forged_token,
+        ),
         Trial::test("notes: an expired token is 401", notes_expired_token),
         Trial::test("notes: the anon key is 401 (user required)", notes_anon_key),
-        Trial::test("notes: garbage credentials are 401, never 5xx", notes_garbage_credentials),
-        Trial::test("notes: tenant A reads only tenant A's rows", notes_tenant_a_only),
-        Trial::test("notes: tenant B reads only tenant B's rows", notes_tenant_b_only),
-        Trial::test("notes: naming tenant B's workspace with A's token returns nothing (RLS)", notes_cross_tenant_read),
-        Trial::test("notes: a malformed workspace id is 400", notes_bad_workspace),
+        Trial::test(
+            "notes: garbage credentials are 401, never 5xx",
+            notes_garbage_credentials,
+        ),
+        Trial::test(
+            "notes: tenant A reads only tenant A's rows",
+            notes_tenant_a_only,
+        ),
+        Trial::test(
+            "notes: tenant B reads only tenant B's rows",
+            notes_tenant_b_only,
+        ),
+        Trial::test(
+            "notes: naming tenant B's workspace with A's token returns nothing (RLS)",
+            notes_cross_tenant_read,
+        ),
+        Trial::test(
+            "notes: a malformed workspace id is 400",
+            notes_bad_workspace,
+        ),
         Trial::test("notes: POST is 405", notes_wrong_method),
-        Trial::test("paddle: a signed delivery is stored; the retry is stored once", paddle_stored_once),
-        Trial::test("paddle: a wrong signature is 401 and stores nothing", paddle_wrong_signature),
+        Trial::test(
+            "paddle: a signed delivery is stored; the retry is stored once",
+            paddle_stored_once,
+        ),
+        Trial::test(
+            "paddle: a wrong signature is 401 and stores nothing",
+            paddle_wrong_signature,
+        ),
         Trial::test("paddle: a stale signature is 401", paddle_stale_signature),
         Trial::test("paddle: a tampered body is 401", paddle_tampered_body),
-        Trial::test("paddle: an oversized body is 413 before it is read", paddle_oversized),
-        Trial::test("paddle: hostile inputs get JSON 4xx, never 5xx", paddle_hostile_inputs),
-        Trial::test("cron: no secret is 401, wrong secret is 401", cron_without_secret),
-        Trial::test("cron: with the secret, the job purges and records the run", cron_http_runs_job),
-        Trial::test("cron: the scheduled event runs the job", cron_scheduled_runs_job),
-        Trial::test("paddle: with Postgres down the delivery is 503, the retry then lands", paddle_postgres_down),
+        Trial::test(
+            "paddle: an oversized body is 413 before it is read",
+            paddle_oversized,
+        ),
+        Trial::test(
+            "paddle: hostile inputs get JSON 4xx, never 5xx",
+            paddle_hostile_inputs,
+        ),
+        Trial::test(
+            "cron: no secret is 401, wrong secret is 401",
+            cron_without_secret,
+        ),
+        Trial::test(
+            "cron: with the secret, the job purges and records the run",
+            cron_http_runs_job,
+        ),
+        Trial::test(
+            "cron: the scheduled event runs the job",
+            cron_scheduled_runs_job,
+        ),
+        Trial::test(
+            "paddle: with Postgres down the delivery is 503, the retry then lands",
+            paddle_postgres_down,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);
@@ -51,8 +96,17 @@ macro_rules! check {
 }
 
 fn expect_error(reply: &Reply, status: u16, code: &str) -> TestResult {
-    check!(reply.status == status, "expected {status}, got {}: {}", reply.status, reply.body);
-    check!(reply.error_code() == code, "expected code {code}: {}", reply.body);
+    check!(
+        reply.status == status,
+        "expected {status}, got {}: {}",
+        reply.status,
+        reply.body
+    );
+    check!(
+        reply.error_code() == code,
+        "expected code {code}: {}",
+        reply.body
+    );
     Ok(())
 }
 
@@ -60,59 +114,142 @@ fn expect_error(reply: &Reply, status: u16, code: &str) -> TestResult {
 // gateway + notes (SPA API, Supabase JWT)
 
 fn gateway_unknown_function() -> TestResult {
-    expect_error(&get(&functions_url("no-such-function"), &[]), 404, "function_not_found")?;
-    expect_error(&get(&functions_url("../notes"), &[]), 404, "function_not_found")
+    expect_error(
+        &get(&functions_url("no-such-function"), &[]),
+        404,
+        "function_not_found",
+    )?;
+    expect_error(
+        &get(&functions_url("../notes"), &[]),
+        404,
+        "function_not_found",
+    )
 }
 
 fn notes_without_token() -> TestResult {
-    expect_error(&get(&functions_url("notes"), &[]), 401, "missing_credentials")
+    expect_error(
+        &get(&functions_url("notes"), &[]),
+        401,
+        "missing_credentials",
+    )
 }
 
 fn notes_forged_token() -> TestResult {
-    let forged = access_token("attacker-chosen-secret-of-32-characters!", "authenticated", Some(USER_B), unix_now() + 600);
-    expect_error(&get(&functions_url("notes"), &[("authorization", &bearer(&forged))]), 401, "invalid_token")
+    let forged = access_token(
+        "attacker-chosen-secret-of-32-characters!",
+        "authenticated",
+        Some(USER_B),
+        unix_now() + 600,
+    );
+    expect_error(
+        &get(
+            &functions_url("notes"),
+            &[("authorization", &bearer(&forged))],
+        ),
+        401,
+        "invalid_token",
+    )
 }
 
 fn notes_expired_token() -> TestResult {
-    let expired = access_token(var("SUPABASE_JWT_SECRET"), "authenticated", Some(USER_A), unix_now() - 120);
-    expect_error(&get(&functions_url("notes"), &[("authorization", &bearer(&expired))]), 401, "token_expired")
+    let expired = access_token(
+        var("SUPABASE_JWT_SECRET"),
+        "authenticated",
+        Some(USER_A),
+        unix_now() - 120,
+    );
+    expect_error(
+        &get(
+            &functions_url("notes"),
+            &[("authorization", &bearer(&expired))],
+        ),
+        401,
+        "token_expired",
+    )
 }
 
 fn notes_anon_key() -> TestResult {
     let anon = access_token(var("SUPABASE_JWT_SECRET"), "anon", None, unix_now() + 600);
-    expect_error(&get(&functions_url("notes"), &[("authorization", &bearer(&anon))]), 401, "user_required")
+    expect_error(
+        &get(
+            &functions_url("notes"),
+            &[("authorization", &bearer(&anon))],
+        ),
+        401,
+        "user_required",
+    )
 }
 
 fn notes_garbage_credentials() -> TestResult {
     let long = format!("Bearer {}", "x".repeat(20_000));
-    for header in ["Bearer", "Basic dXNlcjpwYXNz", "Bearer a.b.c", "Bearer ...", long.as_str(), "Bearer e30.e30."] {
+    for header in [
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer a.b.c",
+        "Bearer ...",
+        long.as_str(),
+        "Bearer e30.e30.",
+    ] {
         let reply = get(&functions_url("notes"), &[("authorization", header)]);
-        check!(reply.status == 401, "{header:.40}: {} {}", reply.status, reply.body);
+        check!(
+            reply.status == 401,
+            "{header:.40}: {} {}",
+            reply.status,
+            reply.body
+        );
         reply.error_code();
     }
     Ok(())
 }
 
 fn note_workspaces(reply: &Reply) -> Result<Vec<String>, libtest_mimic::Failed> {
-    check!(reply.status == 200, "expected 200, got {}: {}", reply.status, reply.body);
+    check!(
+        reply.status == 200,
+        "expected 200, got {}: {}",
+        reply.status,
+        reply.body
+    );
     let notes = reply.json();
     let notes = notes.as_array().ok_or("a JSON array")?;
-    Ok(notes.iter().map(|n| n["workspace_id"].as_str().unwrap_or_default().to_owned()).collect())
+    Ok(notes
+        .iter()
+        .map(|n| n["workspace_id"].as_str().unwrap_or_default().to_owned())
+        .collect())
 }
 
 fn notes_tenant_a_only() -> TestResult {
-    let reply = get(&functions_url("notes"), &[("authorization", &bearer(&user_token(USER_A)))]);
+    let reply = get(
+        &functions_url("notes"),
+        &[("authorization", &bearer(&user_token(USER_A)))],
+    );
     let workspaces = note_workspaces(&reply)?;
-    check!(workspaces.len() >= 2, "tenant A's seeded notes are there: {}", reply.body);
-    check!(workspaces.iter().all(|w| w == TENANT_A), "only tenant A: {workspaces:?}");
-    check!(!reply.body.contains("Globex"), "no trace of tenant B: {}", reply.body);
+    check!(
+        workspaces.len() >= 2,
+        "tenant A's seeded notes are there: {}",
+        reply.body
+    );
+    check!(
+        workspaces.iter().all(|w| w == TENANT_A),
+        "only tenant A: {workspaces:?}"
+    );
+    check!(
+        !reply.body.contains("Globex"),
+        "no trace of tenant B: {}",
+        reply.body
+    );
     Ok(())
 }
 
 fn notes_tenant_b_only() -> TestResult {
-    let reply = get(&functions_url("notes"), &[("authorization", &bearer(&user_token(USER_B)))]);
+    let reply = get(
+        &functions_url("notes"),
+        &[("authorization", &bearer(&user_token(USER_B)))],
+    );
     let workspaces = note_workspaces(&reply)?;
-    check!(!workspaces.is_empty() && workspaces.iter().all(|w| w == TENANT_B), "only tenant B: {workspaces:?}");
+    check!(
+        !workspaces.is_empty() && workspaces.iter().all(|w| w == TENANT_B),
+        "only tenant B: {workspaces:?}"
+    );
     Ok(())
 }
 
@@ -121,19 +258,37 @@ fn notes_cross_tenant_read() -> TestResult {
     // the policies are what stop tenant A from reading tenant B.
     let url = functions_url(&format!("notes?workspace={TENANT_B}"));
     let reply = get(&url, &[("authorization", &bearer(&user_token(USER_A)))]);
-    check!(note_workspaces(&reply)?.is_empty(), "tenant A got tenant B's rows: {}", reply.body);
-    let own = get(&functions_url(&format!("notes?workspace={TENANT_B}")), &[("authorization", &bearer(&user_token(USER_B)))]);
-    check!(!note_workspaces(&own)?.is_empty(), "tenant B reads its own workspace: {}", own.body);
+    check!(
+        note_workspaces(&reply)?.is_empty(),
+        "tenant A got tenant B's rows: {}",
+        reply.body
+    );
+    let own = get(
+        &functions_url(&format!("notes?workspace={TENANT_B}")),
+        &[("authorization", &bearer(&user_token(USER_B)))],
+    );
+    check!(
+        !note_workspaces(&own)?.is_empty(),
+        "tenant B reads its own workspace: {}",
+        own.body
+    );
     Ok(())
 }
 
 fn notes_bad_workspace() -> TestResult {
-    let reply = get(&functions_url("notes?workspace=1%27%20or%201=1"), &[("authorization", &bearer(&user_token(USER_A)))]);
+    let reply = get(
+        &functions_url("notes?workspace=1%27%20or%201=1"),
+        &[("authorization", &bearer(&user_token(USER_A)))],
+    );
     expect_error(&reply, 400, "invalid_query")
 }
 
 fn notes_wrong_method() -> TestResult {
-    let reply = post(&functions_url("notes"), &[("authorization", &bearer(&user_token(USER_A)))], b"{}");
+    let reply = post(
+        &functions_url("notes"),
+        &[("authorization", &bearer(&user_token(USER_A)))],
+        b"{}",
+    );
     expect_error(&reply, 405, "method_not_allowed")
 }
 
@@ -147,7 +302,10 @@ fn paddle_secret() -> &'static str {
 fn deliver(body: &str, signature: &str) -> Reply {
     post(
         &functions_url("paddle-webhook"),
-        &[("paddle-signature", signature), ("content-type", "application/json")],
+        &[
+            ("paddle-signature", signature),
+            ("content-type", "application/json"),
+        ],
         body.as_bytes(),
     )
 }
@@ -161,16 +319,38 @@ fn stored_count(event_id: &str) -> i64 {
 
 fn paddle_stored_once() -> TestResult {
     let (event_id, body) = paddle_event("once");
-    let first = deliver(&body, &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()));
-    check!(first.status == 200, "first delivery: {} {}", first.status, first.body);
+    let first = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
+    );
+    check!(
+        first.status == 200,
+        "first delivery: {} {}",
+        first.status,
+        first.body
+    );
     check!(first.json()["duplicate"] == false, "{}", first.body);
     // Paddle's retry: same event, fresh timestamp and signature.
-    let retry = deliver(&body, &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()));
-    check!(retry.status == 200, "retry: {} {}", retry.status, retry.body);
+    let retry = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
+    );
+    check!(
+        retry.status == 200,
+        "retry: {} {}",
+        retry.status,
+        retry.body
+    );
     check!(retry.json()["duplicate"] == true, "{}", retry.body);
-    check!(stored_count(&event_id) == 1, "exactly one row for {event_id}");
+    check!(
+        stored_count(&event_id) == 1,
+        "exactly one row for {event_id}"
+    );
     let raw: String = superuser()
-        .query_one("select raw_body from public.webhook_events where event_id = $1", &[&event_id])
+        .query_one(
+            "select raw_body from public.webhook_events where event_id = $1",
+            &[&event_id],
+        )
         .unwrap()
         .get(0);
     check!(raw == body, "the exact signed bytes are stored");
@@ -179,15 +359,24 @@ fn paddle_stored_once() -> TestResult {
 
 fn paddle_wrong_signature() -> TestResult {
     let (event_id, body) = paddle_event("wrongsig");
-    let reply = deliver(&body, &paddle_signature("pdl_ntfset_attacker", unix_now(), body.as_bytes()));
+    let reply = deliver(
+        &body,
+        &paddle_signature("pdl_ntfset_attacker", unix_now(), body.as_bytes()),
+    );
     expect_error(&reply, 401, "invalid_signature")?;
-    check!(stored_count(&event_id) == 0, "a forged event must not be stored");
+    check!(
+        stored_count(&event_id) == 0,
+        "a forged event must not be stored"
+    );
     Ok(())
 }
 
 fn paddle_stale_signature() -> TestResult {
     let (_, body) = paddle_event("stale");
-    let reply = deliver(&body, &paddle_signature(paddle_secret(), unix_now() - 600, body.as_bytes()));
+    let reply = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now() - 600, body.as_bytes()),
+    );
     expect_error(&reply, 401, "stale_signature")
 }
 
@@ -196,13 +385,19 @@ fn paddle_tampered_body() -> TestResult {
     let signature = paddle_signature(paddle_secret(), unix_now(), body.as_bytes());
     let tampered = body.replace("active", "canceled");
     expect_error(&deliver(&tampered, &signature), 401, "invalid_signature")?;
-    check!(stored_count(&event_id) == 0, "a tampered event must not be stored");
+    check!(
+        stored_count(&event_id) == 0,
+        "a tampered event must not be stored"
+    );
     Ok(())
 }
 
 fn paddle_oversized() -> TestResult {
     let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
-    let reply = deliver(&body, &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()));
+    let reply = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
+    );
     expect_error(&reply, 413, "payload_too_large")
 }
 
@@ -213,13 +408,24 @@ fn paddle_hostile_inputs() -> TestResult {
         (b"{}".to_vec(), String::new(), 401),
         (b"{}".to_vec(), "ts=;h1=".into(), 401),
         (b"{}".to_vec(), format!("ts={now};h1=nothex"), 401),
-        (b"{}".to_vec(), format!("ts={now}{};h1={}", "9".repeat(40), "0".repeat(64)), 401),
+        (
+            b"{}".to_vec(),
+            format!("ts={now}{};h1={}", "9".repeat(40), "0".repeat(64)),
+            401,
+        ),
         (b"not json".to_vec(), signed(b"not json"), 400),
         (vec![0xff, 0x00, 0xfe], signed(&[0xff, 0x00, 0xfe]), 400),
-        (br#"{"event_id":[],"event_type":1}"#.to_vec(), signed(br#"{"event_id":[],"event_type":1}"#), 400),
         (
-            br#"{"event_id":"evt_e2e_bad_time","event_type":"x","occurred_at":"not-a-date"}"#.to_vec(),
-            signed(br#"{"event_id":"evt_e2e_bad_time","event_type":"x","occurred_at":"not-a-date"}"#),
+            br#"{"event_id":[],"event_type":1}"#.to_vec(),
+            signed(br#"{"event_id":[],"event_type":1}"#),
+            400,
+        ),
+        (
+            br#"{"event_id":"evt_e2e_bad_time","event_type":"x","occurred_at":"not-a-date"}"#
+                .to_vec(),
+            signed(
+                br#"{"event_id":"evt_e2e_bad_time","event_type":"x","occurred_at":"not-a-date"}"#,
+            ),
             400,
         ),
     ];
@@ -229,7 +435,13 @@ fn paddle_hostile_inputs() -> TestResult {
             headers.push(("paddle-signature", signature.as_str()));
         }
         let reply = post(&functions_url("paddle-webhook"), &headers, &body);
-        check!(reply.status == status, "{signature:.50} / {:?}: {} {}", String::from_utf8_lossy(&body), reply.status, reply.body);
+        check!(
+            reply.status == status,
+            "{signature:.50} / {:?}: {} {}",
+            String::from_utf8_lossy(&body),
+            reply.status,
+            reply.body
+        );
         reply.error_code();
     }
     let get_reply = get(&functions_url("paddle-webhook"), &[]);
@@ -256,25 +468,49 @@ fn plant_old_processed_event(tag: &str) -> String {
 }
 
 fn cron_runs(trigger: &str) -> i64 {
-    superuser().query_one("select count(*) from public.cron_runs where trigger = $1", &[&trigger]).unwrap().get(0)
+    superuser()
+        .query_one(
+            "select count(*) from public.cron_runs where trigger = $1",
+            &[&trigger],
+        )
+        .unwrap()
+        .get(0)
 }
 
 fn cron_without_secret() -> TestResult {
     let planted = plant_old_processed_event("nosecret");
-    expect_error(&post(&functions_url("cron-retention"), &[], b""), 401, "missing_credentials")?;
-    let wrong = post(&functions_url("cron-retention"), &[("x-cron-secret", "not-the-cron-secret-at-all")], b"");
+    expect_error(
+        &post(&functions_url("cron-retention"), &[], b""),
+        401,
+        "missing_credentials",
+    )?;
+    let wrong = post(
+        &functions_url("cron-retention"),
+        &[("x-cron-secret", "not-the-cron-secret-at-all")],
+        b"",
+    );
     expect_error(&wrong, 401, "invalid_cron_secret")?;
-    check!(stored_count(&planted) == 1, "a refused call must not run the job");
+    check!(
+        stored_count(&planted) == 1,
+        "a refused call must not run the job"
+    );
     Ok(())
 }
 
 fn cron_http_runs_job() -> TestResult {
     let planted = plant_old_processed_event("http");
     let runs_before = cron_runs("http");
-    let reply = post(&functions_url("cron-retention"), &[("x-cron-secret", cron_secret())], b"");
+    let reply = post(
+        &functions_url("cron-retention"),
+        &[("x-cron-secret", cron_secret())],
+        b"",
+    );
     check!(reply.status == 200, "{} {}", reply.status, reply.body);
     check!(reply.json()["purged"].as_i64() >= Some(1), "{}", reply.body);
-    check!(stored_count(&planted) == 0, "the old processed event is purged");
+    check!(
+        stored_count(&planted) == 0,
+        "the old processed event is purged"
+    );
     check!(cron_runs("http") == runs_before + 1, "the run is recorded");
     Ok(())
 }
@@ -292,11 +528,24 @@ fn cron_scheduled_runs_job() -> TestResult {
     );
     let mut worker = Background::spawn("cron-retention alone", &script, "e2e-cron-scheduled.log");
     let url = format!("http://127.0.0.1:{port}/cdn-cgi/handler/scheduled?cron=17+3+*+*+*");
-    worker.wait_until(Duration::from_secs(180), || try_get(&format!("http://127.0.0.1:{port}/")).map(|r| r.status) == Some(405));
+    worker.wait_until(Duration::from_secs(180), || {
+        try_get(&format!("http://127.0.0.1:{port}/")).map(|r| r.status) == Some(405)
+    });
     let reply = get(&url, &[]);
-    check!(reply.status == 200, "scheduled handler: {} {}", reply.status, reply.body);
-    check!(stored_count(&planted) == 0, "the scheduled run purged the old event");
-    check!(cron_runs("schedule") == runs_before + 1, "the scheduled run is recorded");
+    check!(
+        reply.status == 200,
+        "scheduled handler: {} {}",
+        reply.status,
+        reply.body
+    );
+    check!(
+        stored_count(&planted) == 0,
+        "the scheduled run purged the old event"
+    );
+    check!(
+        cron_runs("schedule") == runs_before + 1,
+        "the scheduled run is recorded"
+    );
     Ok(())
 }
 
@@ -310,13 +559,30 @@ fn paddle_postgres_down() -> TestResult {
     // Hyperdrive proxy instead crashes when nothing listens on the origin port (4.86: unhandled
     // ECONNREFUSED), so while Postgres is stopped its port accepts and closes connections.
     let origin_down = OriginDown::listen();
-    let during = deliver(&body, &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()));
+    let during = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
+    );
     drop(origin_down);
     ci_lib("pg_start");
     expect_error(&during, 503, "database_unavailable")?;
-    check!(stored_count(&event_id) == 0, "nothing was stored while Postgres was down");
-    let retry = deliver(&body, &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()));
-    check!(retry.status == 200 && retry.json()["duplicate"] == false, "retry: {} {}", retry.status, retry.body);
-    check!(stored_count(&event_id) == 1, "the retried event is stored once");
+    check!(
+        stored_count(&event_id) == 0,
+        "nothing was stored while Postgres was down"
+    );
+    let retry = deliver(
+        &body,
+        &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
+    );
+    check!(
+        retry.status == 200 && retry.json()["duplicate"] == false,
+        "retry: {} {}",
+        retry.status,
+        retry.body
+    );
+    check!(
+        stored_count(&event_id) == 1,
+        "the retried event is stored once"
+    );
     Ok(())
 }

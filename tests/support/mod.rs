@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::os::unix::process::CommandExt;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +23,10 @@ pub const USER_B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
 pub type TestResult = Result<(), libtest_mimic::Failed>;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository")
+        .to_path_buf()
 }
 
 /// ci/local.env as a map: the same values ci/dev hands the functions.
@@ -40,11 +43,16 @@ pub fn local_env() -> &'static HashMap<String, String> {
 }
 
 pub fn var(name: &str) -> &'static str {
-    local_env().get(name).unwrap_or_else(|| panic!("{name} missing from ci/local.env"))
+    local_env()
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} missing from ci/local.env"))
 }
 
 pub fn functions_url(path: &str) -> String {
-    format!("http://127.0.0.1:{}/functions/v1/{path}", var("LOCAL_FUNCTIONS_PORT"))
+    format!(
+        "http://127.0.0.1:{}/functions/v1/{path}",
+        var("LOCAL_FUNCTIONS_PORT")
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,7 +70,10 @@ impl Reply {
 
     /// The stable code of an error reply.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body)).to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+            .to_owned()
     }
 }
 
@@ -86,7 +97,11 @@ fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Re
 
 /// A GET that may find nothing listening yet (readiness probes).
 pub fn try_get(url: &str) -> Option<Reply> {
-    agent().get(url).call().ok().map(|response| finish(Ok(response)))
+    agent()
+        .get(url)
+        .call()
+        .ok()
+        .map(|response| finish(Ok(response)))
 }
 
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
@@ -109,7 +124,10 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
 // Credentials, made the way Supabase and Paddle make them.
 
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A Supabase access token: `role`, `sub`, `aud` as GoTrue issues them, signed with `secret`.
@@ -117,17 +135,28 @@ pub fn access_token(secret: &str, role: &str, sub: Option<&str>, expires_at: u64
     let mut custom = serde_json::Map::new();
     custom.insert("role".into(), role.into());
     custom.insert("aal".into(), "aal1".into());
-    let mut claims = Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::from_secs(60)).with_audience("authenticated");
+    let mut claims =
+        Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::from_secs(60))
+            .with_audience("authenticated");
     claims.expires_at = Some(jwt_simple::prelude::Duration::from_secs(expires_at));
-    claims.issued_at = Some(jwt_simple::prelude::Duration::from_secs(expires_at.saturating_sub(3600).min(unix_now())));
+    claims.issued_at = Some(jwt_simple::prelude::Duration::from_secs(
+        expires_at.saturating_sub(3600).min(unix_now()),
+    ));
     if let Some(sub) = sub {
         claims = claims.with_subject(sub);
     }
-    HS256Key::from_bytes(secret.as_bytes()).authenticate(claims).unwrap()
+    HS256Key::from_bytes(secret.as_bytes())
+        .authenticate(claims)
+        .unwrap()
 }
 
 pub fn user_token(sub: &str) -> String {
-    access_token(var("SUPABASE_JWT_SECRET"), "authenticated", Some(sub), unix_now() + 600)
+    access_token(
+        var("SUPABASE_JWT_SECRET"),
+        "authenticated",
+        Some(sub),
+        unix_now() + 600,
+    )
 }
 
 pub fn bearer(token: &str) -> String {
@@ -144,7 +173,10 @@ pub fn paddle_signature(secret: &str, ts: u64, body: &[u8]) -> String {
 
 /// A Paddle-shaped event with a fresh, unique `event_id`.
 pub fn paddle_event(tag: &str) -> (String, String) {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let event_id = format!("evt_e2e{tag}{nanos}");
     let body = serde_json::json!({
         "event_id": event_id,
@@ -190,8 +222,11 @@ impl OriginDown {
     pub fn listen() -> Self {
         use std::io::Read;
         use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", var("LOCAL_PG_PORT").parse::<u16>().unwrap()))
-            .expect("Postgres' port is free once it stopped");
+        let listener = std::net::TcpListener::bind((
+            "127.0.0.1",
+            var("LOCAL_PG_PORT").parse::<u16>().unwrap(),
+        ))
+        .expect("Postgres' port is free once it stopped");
         listener.set_nonblocking(true).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = stop.clone();
@@ -200,7 +235,9 @@ impl OriginDown {
                 match listener.accept() {
                     Ok((mut socket, _)) => {
                         socket.set_nonblocking(false).ok();
-                        socket.set_read_timeout(Some(Duration::from_millis(500))).ok();
+                        socket
+                            .set_read_timeout(Some(Duration::from_millis(500)))
+                            .ok();
                         let _ = socket.read(&mut [0u8; 1024]);
                         let _ = socket.shutdown(std::net::Shutdown::Both);
                     }
@@ -208,7 +245,10 @@ impl OriginDown {
                 }
             }
         });
-        Self { stop, thread: Some(thread) }
+        Self {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -246,7 +286,11 @@ impl Background {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-        Self { child, what: what.into(), log }
+        Self {
+            child,
+            what: what.into(),
+            log,
+        }
     }
 
     /// Waits until `ready()` holds, failing early (with the log) if the process exits.
@@ -254,10 +298,18 @@ impl Background {
         let start = Instant::now();
         while !ready() {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited ({status}) before it was ready; log:\n{}", self.what, self.log_tail());
+                panic!(
+                    "{} exited ({status}) before it was ready; log:\n{}",
+                    self.what,
+                    self.log_tail()
+                );
             }
             if start.elapsed() > limit {
-                panic!("{} not ready after {limit:?}; log:\n{}", self.what, self.log_tail());
+                panic!(
+                    "{} not ready after {limit:?}; log:\n{}",
+                    self.what,
+                    self.log_tail()
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -282,27 +334,35 @@ impl Drop for Background {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.wait();
     }
 }
 
 /// Every function answers through the gateway (not 404, not 5xx).
 fn platform_ready() -> bool {
-    ["notes", "paddle-webhook", "cron-retention"].iter().all(|name| {
-        agent()
-            .get(&functions_url(name))
-            .call()
-            .map(|r| (400..500).contains(&r.status().as_u16()) && r.status().as_u16() != 404)
-            .unwrap_or(false)
-    })
+    ["notes", "paddle-webhook", "cron-retention"]
+        .iter()
+        .all(|name| {
+            agent()
+                .get(&functions_url(name))
+                .call()
+                .map(|r| (400..500).contains(&r.status().as_u16()) && r.status().as_u16() != 404)
+                .unwrap_or(false)
+        })
 }
 
 /// The platform as README command 1 runs it: reused when already up, otherwise started here and
 /// stopped when the returned guard drops.
 pub fn platform() -> Option<Background> {
     if platform_ready() {
-        eprintln!("e2e: reusing the platform already running on {}", functions_url(""));
+        eprintln!(
+            "e2e: reusing the platform already running on {}",
+            functions_url("")
+        );
         return None;
     }
     eprintln!("e2e: starting the platform (ci/dev), log in .local/e2e-platform.log");

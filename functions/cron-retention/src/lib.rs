@@ -3,7 +3,10 @@
 //! A scheduled run cannot report failure to anyone, so every run records itself in `cron_runs`
 //! and a failure is logged.
 
-use edge_adapter::{cron_caller, in_transaction, optional_number, request_info, require_method, respond, Access, ApiError, Reply};
+use edge_adapter::{
+    cron_caller, in_transaction, optional_number, request_info, require_method, respond, Access,
+    ApiError, Reply,
+};
 use edge_guard::CronCaller;
 use rls_db::retention::{purge_processed_webhook_events, DEFAULT_WEBHOOK_RETENTION_DAYS};
 use rls_db::RequestInfo;
@@ -18,7 +21,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let caller = CronCaller::from_platform_schedule(&event.cron());
-    let request = RequestInfo { method: "SCHEDULED".into(), path: event.cron(), headers: json!({}) };
+    let request = RequestInfo {
+        method: "SCHEDULED".into(),
+        path: event.cron(),
+        headers: json!({}),
+    };
     match purge(&caller, &request, &env).await {
         Ok(purged) => worker::console_log!("retention: purged {purged} processed webhook events"),
         Err(error) => worker::console_error!("retention failed: {:?}", error.status_code_message()),
@@ -29,14 +36,20 @@ async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
     require_method(&req, Method::Post)?;
     let caller = cron_caller(&req, &env)?;
     let purged = purge(&caller, &request_info(&req), &env).await?;
-    Ok(Reply::json(200, json!({ "job": "purge_processed_webhook_events", "purged": purged })))
+    Ok(Reply::json(
+        200,
+        json!({ "job": "purge_processed_webhook_events", "purged": purged }),
+    ))
 }
 
 async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<i64, ApiError> {
-    let retention_days = optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
+    let retention_days =
+        optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
     let job_caller = caller.clone();
     in_transaction(env, caller, Access::ReadWrite, request, move |tx| {
-        Box::pin(async move { purge_processed_webhook_events(tx, &job_caller, retention_days).await })
+        Box::pin(
+            async move { purge_processed_webhook_events(tx, &job_caller, retention_days).await },
+        )
     })
     .await
 }

@@ -20,7 +20,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 }
 
 fn not_found() -> ApiError {
-    Refusal::new(404, "function_not_found", "no function is served at this path").into()
+    Refusal::new(
+        404,
+        "function_not_found",
+        "no function is served at this path",
+    )
+    .into()
 }
 
 /// `/functions/v1/paddle-webhook/x` → `PADDLE_WEBHOOK`. Function names are lower-case letters,
@@ -29,7 +34,9 @@ fn binding_for_path(path: &str) -> Option<String> {
     let name = path.strip_prefix(PREFIX)?.split('/').next()?;
     let valid = !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     valid.then(|| name.to_ascii_uppercase().replace('-', "_"))
 }
 
@@ -39,13 +46,26 @@ mod tests {
 
     #[test]
     fn maps_function_paths_to_bindings() {
-        assert_eq!(binding_for_path("/functions/v1/notes").as_deref(), Some("NOTES"));
-        assert_eq!(binding_for_path("/functions/v1/paddle-webhook/extra").as_deref(), Some("PADDLE_WEBHOOK"));
+        assert_eq!(
+            binding_for_path("/functions/v1/notes").as_deref(),
+            Some("NOTES")
+        );
+        assert_eq!(
+            binding_for_path("/functions/v1/paddle-webhook/extra").as_deref(),
+            Some("PADDLE_WEBHOOK")
+        );
     }
 
     #[test]
     fn refuses_other_paths_and_names() {
-        for path in ["/", "/functions/v1/", "/functions/v2/notes", "/functions/v1/DB", "/functions/v1/a_b", "/functions/v1/%2e%2e"] {
+        for path in [
+            "/",
+            "/functions/v1/",
+            "/functions/v2/notes",
+            "/functions/v1/DB",
+            "/functions/v1/a_b",
+            "/functions/v1/%2e%2e",
+        ] {
             assert_eq!(binding_for_path(path), None, "{path}");
         }
     }

@@ -3,7 +3,9 @@
 //! already-stored event answers 200 (Paddle stops retrying); a storage failure answers 503 (it
 //! retries); a bad signature answers 401.
 
-use edge_adapter::{in_transaction, paddle_webhook, request_info, require_method, respond, Access, ApiError, Reply};
+use edge_adapter::{
+    in_transaction, paddle_webhook, request_info, require_method, respond, Access, ApiError, Reply,
+};
 use rls_db::webhook_events::{store_once, Stored};
 use serde_json::json;
 use worker::{event, Context, Env, Method, Request, Response};
@@ -18,9 +20,16 @@ async fn receive(mut req: Request, env: Env) -> Result<Reply, ApiError> {
     let event = paddle_webhook(&mut req, &env).await?;
 
     let to_store = event.clone();
-    let stored = in_transaction(&env, &event, Access::ReadWrite, &request_info(&req), move |tx| {
-        Box::pin(async move { store_once(tx, &to_store).await })
-    })
+    let stored = in_transaction(
+        &env,
+        &event,
+        Access::ReadWrite,
+        &request_info(&req),
+        move |tx| Box::pin(async move { store_once(tx, &to_store).await }),
+    )
     .await?;
-    Ok(Reply::json(200, json!({ "received": true, "duplicate": stored == Stored::AlreadyStored })))
+    Ok(Reply::json(
+        200,
+        json!({ "received": true, "duplicate": stored == Stored::AlreadyStored }),
+    ))
 }

@@ -43,8 +43,12 @@ struct Connection {
 
 impl Connection {
     async fn open(env: &Env) -> Result<Self, ApiError> {
-        let hyperdrive = env.hyperdrive("DB").map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;
-        let socket = hyperdrive.connect().map_err(|_| ApiError::NotConfigured("DB (Hyperdrive connect)"))?;
+        let hyperdrive = env
+            .hyperdrive("DB")
+            .map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;
+        let socket = hyperdrive
+            .connect()
+            .map_err(|_| ApiError::NotConfigured("DB (Hyperdrive connect)"))?;
         let mut config = tokio_postgres::Config::new();
         config
             .user(hyperdrive.user())
@@ -77,7 +81,12 @@ impl Connection {
 
 /// Headers never copied into `request.headers`: credentials and signatures stay out of the
 /// database session (and out of any log that prints settings).
-const WITHHELD_HEADERS: &[&str] = &["authorization", "cookie", "paddle-signature", "x-cron-secret"];
+const WITHHELD_HEADERS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "paddle-signature",
+    "x-cron-secret",
+];
 
 /// The request details PostgREST exposes to SQL.
 pub fn request_info(req: &Request) -> RequestInfo {
@@ -87,5 +96,9 @@ pub fn request_info(req: &Request) -> RequestInfo {
         .filter(|(name, _)| !WITHHELD_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
         .map(|(name, value)| (name.to_ascii_lowercase(), Value::String(value)))
         .collect();
-    RequestInfo { method: req.method().to_string(), path: req.path(), headers: Value::Object(headers) }
+    RequestInfo {
+        method: req.method().to_string(),
+        path: req.path(),
+        headers: Value::Object(headers),
+    }
 }

@@ -47,7 +47,11 @@ impl ApiError {
                 (status, code, message)
             }
             // 503: a deploy that adds the missing setting fixes it, and providers retry 5xx.
-            ApiError::NotConfigured(_) => (503, "not_configured", "this function is missing configuration"),
+            ApiError::NotConfigured(_) => (
+                503,
+                "not_configured",
+                "this function is missing configuration",
+            ),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The guard crate's checks, fed from a workers-rs request and the function's environment.
 
 use edge_guard::{
-    CronCaller, CronSecrets, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, User, VerifiedWebhook,
-    PADDLE_DEFAULT_TOLERANCE_SECS,
+    CronCaller, CronSecrets, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, User,
+    VerifiedWebhook, PADDLE_DEFAULT_TOLERANCE_SECS,
 };
 use worker::{Env, Method, Request};
 
@@ -18,7 +18,12 @@ pub fn require_method(req: &Request, allowed: Method) -> Result<(), ApiError> {
     if req.method() == allowed {
         Ok(())
     } else {
-        Err(Refusal::new(405, "method_not_allowed", "this endpoint does not accept that method").into())
+        Err(Refusal::new(
+            405,
+            "method_not_allowed",
+            "this endpoint does not accept that method",
+        )
+        .into())
     }
 }
 
@@ -33,14 +38,16 @@ pub fn signed_in_user(req: &Request, env: &Env) -> Result<User, ApiError> {
         issuer: optional_text(env, "JWT_ISSUER").or(defaults.issuer),
     };
     let authorization = header(req, "authorization");
-    Ok(SupabaseJwtVerifier::hs256(secret.as_bytes(), &config).verify_user(authorization.as_deref())?)
+    Ok(SupabaseJwtVerifier::hs256(secret.as_bytes(), &config)
+        .verify_user(authorization.as_deref())?)
 }
 
 /// A Paddle delivery whose signature matches one of PADDLE_WEBHOOK_SECRETS (comma-separated, for
 /// rotation) within PADDLE_TOLERANCE_SECS (optional). The body is size-checked, then read once.
 pub async fn paddle_webhook(req: &mut Request, env: &Env) -> Result<VerifiedWebhook, ApiError> {
     let secrets = secret_list(env, "PADDLE_WEBHOOK_SECRETS")?;
-    let tolerance = optional_number(env, "PADDLE_TOLERANCE_SECS")?.unwrap_or(PADDLE_DEFAULT_TOLERANCE_SECS);
+    let tolerance =
+        optional_number(env, "PADDLE_TOLERANCE_SECS")?.unwrap_or(PADDLE_DEFAULT_TOLERANCE_SECS);
     let verifier = PaddleVerifier::new(secrets.iter().map(String::as_str), tolerance)
         .ok_or(ApiError::NotConfigured("PADDLE_WEBHOOK_SECRETS"))?;
     let signature = header(req, "paddle-signature");
@@ -52,6 +59,7 @@ pub async fn paddle_webhook(req: &mut Request, env: &Env) -> Result<VerifiedWebh
 /// An HTTP caller of a cron job: must present one of CRON_SECRETS in `X-Cron-Secret`.
 pub fn cron_caller(req: &Request, env: &Env) -> Result<CronCaller, ApiError> {
     let secrets = secret_list(env, "CRON_SECRETS")?;
-    let secrets = CronSecrets::new(secrets.iter().map(String::as_str)).ok_or(ApiError::NotConfigured("CRON_SECRETS"))?;
+    let secrets = CronSecrets::new(secrets.iter().map(String::as_str))
+        .ok_or(ApiError::NotConfigured("CRON_SECRETS"))?;
     Ok(secrets.verify(header(req, "x-cron-secret").as_deref())?)
 }

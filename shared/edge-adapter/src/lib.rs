@@ -9,10 +9,10 @@ mod guards;
 mod reply;
 mod request;
 
-pub use db::{in_transaction, request_info};
-pub use rls_db::Access;
 pub use config::optional_number;
+pub use db::{in_transaction, request_info};
 pub use error::ApiError;
 pub use guards::{cron_caller, paddle_webhook, require_method, signed_in_user};
 pub use reply::{respond, Reply};
 pub use request::query_uuid;
+pub use rls_db::Access;

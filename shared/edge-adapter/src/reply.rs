@@ -17,14 +17,19 @@ impl Reply {
     }
 
     pub fn json(status: u16, value: Value) -> Self {
-        Self { status, body: value.to_string() }
+        Self {
+            status,
+            body: value.to_string(),
+        }
     }
 }
 
 fn json_response(status: u16, body: String) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
-    Ok(Response::ok(body)?.with_status(status).with_headers(headers))
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// Turns a handler's outcome into the response: every error as the one JSON shape
@@ -36,11 +41,16 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
         Err(error) => {
             let (status, code, message) = error.status_code_message();
             match &error {
-                ApiError::Db(db) => worker::console_error!("{code}: {db} (sqlstate {:?})", db.sql_state()),
+                ApiError::Db(db) => {
+                    worker::console_error!("{code}: {db} (sqlstate {:?})", db.sql_state())
+                }
                 ApiError::NotConfigured(what) => worker::console_error!("{code}: {what}"),
                 ApiError::Refused(_) => worker::console_log!("refused {status} {code}"),
             }
-            json_response(status, json!({ "error": { "code": code, "message": message } }).to_string())
+            json_response(
+                status,
+                json!({ "error": { "code": code, "message": message } }).to_string(),
+            )
         }
     }
 }

@@ -8,13 +8,21 @@ use crate::ApiError;
 /// An optional uuid query-string parameter (the first one when repeated); anything else is a 400.
 pub fn query_uuid(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
     let Ok(url) = req.url() else { return Ok(None) };
-    let Some(value) = url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned()) else {
+    let Some(value) = url
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+    else {
         return Ok(None);
     };
     if is_uuid(&value) {
         Ok(Some(value))
     } else {
-        Err(Refusal::bad_request("invalid_query", "a query parameter that names an id must be a uuid").into())
+        Err(Refusal::bad_request(
+            "invalid_query",
+            "a query parameter that names an id must be a uuid",
+        )
+        .into())
     }
 }
 
@@ -27,18 +35,16 @@ pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
 pub(crate) async fn read_body_capped(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || Refusal::payload_too_large("the body is larger than this endpoint accepts");
     if let Some(length) = header(req, "content-length") {
-        let length: usize = length
-            .trim()
-            .parse()
-            .map_err(|_| Refusal::bad_request("invalid_content_length", "Content-Length is not a number"))?;
+        let length: usize = length.trim().parse().map_err(|_| {
+            Refusal::bad_request("invalid_content_length", "Content-Length is not a number")
+        })?;
         if length > max {
             return Err(too_large().into());
         }
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| Refusal::bad_request("unreadable_body", "the request body could not be read"))?;
+    let body = req.bytes().await.map_err(|_| {
+        Refusal::bad_request("unreadable_body", "the request body could not be read")
+    })?;
     if body.len() > max {
         return Err(too_large().into());
     }

@@ -32,7 +32,11 @@ mod tests {
     fn refuses_missing_and_malformed_headers() {
         assert_eq!(bearer_token(None).unwrap_err().code, "missing_credentials");
         for bad in ["", "Bearer", "Bearer ", "Basic abc", "abc"] {
-            assert_eq!(bearer_token(Some(bad)).unwrap_err().code, "malformed_credentials", "{bad:?}");
+            assert_eq!(
+                bearer_token(Some(bad)).unwrap_err().code,
+                "malformed_credentials",
+                "{bad:?}"
+            );
         }
     }
 }

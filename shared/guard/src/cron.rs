@@ -28,17 +28,25 @@ impl CronSecrets {
     /// Checks the `X-Cron-Secret` header value against every configured secret in constant time.
     pub fn verify(&self, presented: Option<&str>) -> Result<CronCaller, Refusal> {
         let presented = presented
-            .ok_or(Refusal::unauthenticated("missing_credentials", "the X-Cron-Secret header is required"))?
+            .ok_or(Refusal::unauthenticated(
+                "missing_credentials",
+                "the X-Cron-Secret header is required",
+            ))?
             .as_bytes();
         // Check every secret (no early exit), so timing does not tell which one matched.
         let matched = self
             .secrets
             .iter()
-            .fold(subtle::Choice::from(0), |acc, secret| acc | secret.as_slice().ct_eq(presented));
+            .fold(subtle::Choice::from(0), |acc, secret| {
+                acc | secret.as_slice().ct_eq(presented)
+            });
         if bool::from(matched) {
             Ok(CronCaller::from_http_secret())
         } else {
-            Err(Refusal::unauthenticated("invalid_cron_secret", "the cron secret does not match"))
+            Err(Refusal::unauthenticated(
+                "invalid_cron_secret",
+                "the cron secret does not match",
+            ))
         }
     }
 }
@@ -60,9 +68,21 @@ mod tests {
     #[test]
     fn refuses_missing_wrong_and_prefix_secrets() {
         let secrets = CronSecrets::new([CURRENT]).unwrap();
-        assert_eq!(secrets.verify(None).unwrap_err().code, "missing_credentials");
-        for wrong in ["", "current-cron-secret-000", "current-cron-secret-00012", PREVIOUS] {
-            assert_eq!(secrets.verify(Some(wrong)).unwrap_err().code, "invalid_cron_secret", "{wrong:?}");
+        assert_eq!(
+            secrets.verify(None).unwrap_err().code,
+            "missing_credentials"
+        );
+        for wrong in [
+            "",
+            "current-cron-secret-000",
+            "current-cron-secret-00012",
+            PREVIOUS,
+        ] {
+            assert_eq!(
+                secrets.verify(Some(wrong)).unwrap_err().code,
+                "invalid_cron_secret",
+                "{wrong:?}"
+            );
         }
     }
 

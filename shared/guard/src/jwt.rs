@@ -23,7 +23,11 @@ pub struct JwtConfig {
 
 impl Default for JwtConfig {
     fn default() -> Self {
-        Self { leeway_secs: 30, audience: Some("authenticated".into()), issuer: None }
+        Self {
+            leeway_secs: 30,
+            audience: Some("authenticated".into()),
+            issuer: None,
+        }
     }
 }
 
@@ -45,7 +49,10 @@ impl SupabaseJwtVerifier {
             max_token_length: Some(MAX_TOKEN_LENGTH),
             ..VerificationOptions::default()
         };
-        Self { key: HS256Key::from_bytes(secret), options }
+        Self {
+            key: HS256Key::from_bytes(secret),
+            options,
+        }
     }
 
     /// The signed-in user behind an `Authorization: Bearer <access token>` header.
@@ -59,34 +66,58 @@ impl SupabaseJwtVerifier {
             .verify_token::<Map<String, Value>>(token, Some(self.options.clone()))
             .map_err(|e| refusal_for(&e))?;
         if claims.expires_at.is_none() {
-            return Err(Refusal::unauthenticated("invalid_token", "the token has no expiry"));
+            return Err(Refusal::unauthenticated(
+                "invalid_token",
+                "the token has no expiry",
+            ));
         }
-        let role = claims.custom.get("role").and_then(Value::as_str).and_then(DbRole::from_claim);
+        let role = claims
+            .custom
+            .get("role")
+            .and_then(Value::as_str)
+            .and_then(DbRole::from_claim);
         match role {
             Some(DbRole::Authenticated) => {}
             Some(DbRole::Anon) => {
-                return Err(Refusal::unauthenticated("user_required", "sign in: this endpoint needs a user's token"))
+                return Err(Refusal::unauthenticated(
+                    "user_required",
+                    "sign in: this endpoint needs a user's token",
+                ))
             }
             Some(DbRole::ServiceRole) => {
-                return Err(Refusal::forbidden("user_required", "this endpoint needs a user's token, not a service key"))
+                return Err(Refusal::forbidden(
+                    "user_required",
+                    "this endpoint needs a user's token, not a service key",
+                ))
             }
-            None => return Err(Refusal::unauthenticated("invalid_token", "the token's role is not one this project knows")),
+            None => {
+                return Err(Refusal::unauthenticated(
+                    "invalid_token",
+                    "the token's role is not one this project knows",
+                ))
+            }
         }
         let id = claims
             .subject
             .as_deref()
             .filter(|sub| is_uuid(sub))
-            .ok_or(Refusal::unauthenticated("invalid_token", "the token's subject is not a user id"))?
+            .ok_or(Refusal::unauthenticated(
+                "invalid_token",
+                "the token's subject is not a user id",
+            ))?
             .to_owned();
-        let claims_json = serde_json::to_value(&claims)
-            .map_err(|_| Refusal::unauthenticated("invalid_token", "the token's claims could not be read"))?;
+        let claims_json = serde_json::to_value(&claims).map_err(|_| {
+            Refusal::unauthenticated("invalid_token", "the token's claims could not be read")
+        })?;
         Ok(User::from_verified_claims(id, claims_json))
     }
 }
 
 fn refusal_for(error: &jwt_simple::Error) -> Refusal {
     match error.downcast_ref::<JWTError>() {
-        Some(JWTError::TokenHasExpired) => Refusal::unauthenticated("token_expired", "the token has expired"),
+        Some(JWTError::TokenHasExpired) => {
+            Refusal::unauthenticated("token_expired", "the token has expired")
+        }
         Some(JWTError::TokenNotValidYet | JWTError::ClockDrift) => {
             Refusal::unauthenticated("token_not_yet_valid", "the token is not valid yet")
         }
@@ -135,7 +166,9 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_user_token_and_keeps_its_claims() {
-        let user = verifier().verify_user(Some(&format!("Bearer {}", sign(user_claims())))).unwrap();
+        let user = verifier()
+            .verify_user(Some(&format!("Bearer {}", sign(user_claims()))))
+            .unwrap();
         assert_eq!(user.id(), USER);
         assert_eq!(user.aal(), "aal1");
         let claims = crate::DbPrincipal::jwt_claims(&user);
@@ -149,7 +182,13 @@ mod tests {
     fn refuses_an_expired_token_beyond_the_leeway() {
         let mut claims = user_claims();
         claims.expires_at = Some(Clock::now_since_epoch() - Duration::from_secs(31));
-        assert_eq!(verifier().verify_user_token(&sign(claims)).unwrap_err().code, "token_expired");
+        assert_eq!(
+            verifier()
+                .verify_user_token(&sign(claims))
+                .unwrap_err()
+                .code,
+            "token_expired"
+        );
     }
 
     #[test]
@@ -161,21 +200,39 @@ mod tests {
 
     #[test]
     fn refuses_a_token_not_yet_valid() {
-        let claims = user_claims().invalid_before(Clock::now_since_epoch() + Duration::from_mins(5));
-        assert_eq!(verifier().verify_user_token(&sign(claims)).unwrap_err().code, "token_not_yet_valid");
+        let claims =
+            user_claims().invalid_before(Clock::now_since_epoch() + Duration::from_mins(5));
+        assert_eq!(
+            verifier()
+                .verify_user_token(&sign(claims))
+                .unwrap_err()
+                .code,
+            "token_not_yet_valid"
+        );
     }
 
     #[test]
     fn refuses_a_token_without_expiry() {
         let mut claims = user_claims();
         claims.expires_at = None;
-        assert_eq!(verifier().verify_user_token(&sign(claims)).unwrap_err().code, "invalid_token");
+        assert_eq!(
+            verifier()
+                .verify_user_token(&sign(claims))
+                .unwrap_err()
+                .code,
+            "invalid_token"
+        );
     }
 
     #[test]
     fn refuses_a_token_signed_with_another_secret() {
-        let forged = HS256Key::from_bytes(b"attacker-secret-attacker-secret-attacker").authenticate(user_claims()).unwrap();
-        assert_eq!(verifier().verify_user_token(&forged).unwrap_err().code, "invalid_token");
+        let forged = HS256Key::from_bytes(b"attacker-secret-attacker-secret-attacker")
+            .authenticate(user_claims())
+            .unwrap();
+        assert_eq!(
+            verifier().verify_user_token(&forged).unwrap_err().code,
+            "invalid_token"
+        );
     }
 
     #[test]
@@ -184,8 +241,16 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         let mut payload: Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
         payload["sub"] = "bbbbbbbb-0000-4000-8000-000000000002".into();
-        let tampered = format!("{}.{}.{}", parts[0], B64.encode(payload.to_string()), parts[2]);
-        assert_eq!(verifier().verify_user_token(&tampered).unwrap_err().code, "invalid_token");
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            B64.encode(payload.to_string()),
+            parts[2]
+        );
+        assert_eq!(
+            verifier().verify_user_token(&tampered).unwrap_err().code,
+            "invalid_token"
+        );
     }
 
     #[test]
@@ -193,8 +258,14 @@ mod tests {
         let header = B64.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let token = sign(user_claims());
         let payload = token.split('.').nth(1).unwrap();
-        for unsigned in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
-            assert_eq!(verifier().verify_user_token(&unsigned).unwrap_err().code, "invalid_token");
+        for unsigned in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
+            assert_eq!(
+                verifier().verify_user_token(&unsigned).unwrap_err().code,
+                "invalid_token"
+            );
         }
     }
 
@@ -203,20 +274,31 @@ mod tests {
         let wrong_aud = Claims::with_custom_claims(custom("authenticated"), Duration::from_mins(5))
             .with_subject(USER)
             .with_audience("somebody-else");
-        assert_eq!(verifier().verify_user_token(&sign(wrong_aud)).unwrap_err().code, "invalid_token");
+        assert_eq!(
+            verifier()
+                .verify_user_token(&sign(wrong_aud))
+                .unwrap_err()
+                .code,
+            "invalid_token"
+        );
 
-        let anon = Claims::with_custom_claims(custom("anon"), Duration::from_mins(5)).with_audience("authenticated");
+        let anon = Claims::with_custom_claims(custom("anon"), Duration::from_mins(5))
+            .with_audience("authenticated");
         let refusal = verifier().verify_user_token(&sign(anon)).unwrap_err();
         assert_eq!((refusal.status, refusal.code), (401, "user_required"));
 
-        let service = Claims::with_custom_claims(custom("service_role"), Duration::from_mins(5)).with_audience("authenticated");
+        let service = Claims::with_custom_claims(custom("service_role"), Duration::from_mins(5))
+            .with_audience("authenticated");
         let refusal = verifier().verify_user_token(&sign(service)).unwrap_err();
         assert_eq!((refusal.status, refusal.code), (403, "user_required"));
 
         let admin = Claims::with_custom_claims(custom("postgres"), Duration::from_mins(5))
             .with_subject(USER)
             .with_audience("authenticated");
-        assert_eq!(verifier().verify_user_token(&sign(admin)).unwrap_err().code, "invalid_token");
+        assert_eq!(
+            verifier().verify_user_token(&sign(admin)).unwrap_err().code,
+            "invalid_token"
+        );
     }
 
     #[test]
@@ -224,14 +306,32 @@ mod tests {
         let claims = Claims::with_custom_claims(custom("authenticated"), Duration::from_mins(5))
             .with_subject("'; drop table notes; --")
             .with_audience("authenticated");
-        assert_eq!(verifier().verify_user_token(&sign(claims)).unwrap_err().code, "invalid_token");
+        assert_eq!(
+            verifier()
+                .verify_user_token(&sign(claims))
+                .unwrap_err()
+                .code,
+            "invalid_token"
+        );
     }
 
     #[test]
     fn garbage_never_panics() {
         let long = "a".repeat(MAX_TOKEN_LENGTH + 1);
-        for junk in ["", ".", "..", "a.b.c", "\u{0}\u{1}.\u{ff}.x", "e30.e30.", long.as_str()] {
-            assert_eq!(verifier().verify_user_token(junk).unwrap_err().status, 401, "{junk:?}");
+        for junk in [
+            "",
+            ".",
+            "..",
+            "a.b.c",
+            "\u{0}\u{1}.\u{ff}.x",
+            "e30.e30.",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                verifier().verify_user_token(junk).unwrap_err().status,
+                401,
+                "{junk:?}"
+            );
         }
     }
 }

@@ -15,5 +15,7 @@ mod refusal;
 pub use cron::CronSecrets;
 pub use jwt::{is_uuid, JwtConfig, SupabaseJwtVerifier};
 pub use paddle::{PaddleVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
-pub use principal::{CronCaller, CronTrigger, DbPrincipal, DbRole, User, VerifiedWebhook, WebhookProvider};
+pub use principal::{
+    CronCaller, CronTrigger, DbPrincipal, DbRole, User, VerifiedWebhook, WebhookProvider,
+};
 pub use refusal::Refusal;

@@ -35,7 +35,10 @@ struct Envelope {
 
 impl PaddleVerifier {
     /// Several secrets may be active during a rotation. `None` when none is configured.
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>, tolerance_secs: u64) -> Option<Self> {
+    pub fn new<'a>(
+        secrets: impl IntoIterator<Item = &'a str>,
+        tolerance_secs: u64,
+    ) -> Option<Self> {
         let secrets: Vec<Vec<u8>> = secrets
             .into_iter()
             .map(str::trim)
@@ -43,19 +46,35 @@ impl PaddleVerifier {
             .map(|s| s.as_bytes().to_vec())
             .collect();
         let tolerance_secs = tolerance_secs.min(MAX_TOLERANCE_SECS);
-        (!secrets.is_empty()).then_some(Self { secrets, tolerance_secs })
+        (!secrets.is_empty()).then_some(Self {
+            secrets,
+            tolerance_secs,
+        })
     }
 
     /// Verifies the signature over the exact raw body, then reads the event envelope.
-    pub fn verify(&self, header: Option<&str>, raw_body: &[u8], now_unix: u64) -> Result<VerifiedWebhook, Refusal> {
-        let header = header
-            .ok_or(Refusal::unauthenticated("missing_signature", "the Paddle-Signature header is required"))?;
+    pub fn verify(
+        &self,
+        header: Option<&str>,
+        raw_body: &[u8],
+        now_unix: u64,
+    ) -> Result<VerifiedWebhook, Refusal> {
+        let header = header.ok_or(Refusal::unauthenticated(
+            "missing_signature",
+            "the Paddle-Signature header is required",
+        ))?;
         let parsed = parse_header(header)?;
         if parsed.ts.abs_diff(now_unix) > self.tolerance_secs {
-            return Err(Refusal::unauthenticated("stale_signature", "the signature timestamp is outside the allowed window"));
+            return Err(Refusal::unauthenticated(
+                "stale_signature",
+                "the signature timestamp is outside the allowed window",
+            ));
         }
         if !self.any_signature_matches(&parsed, raw_body) {
-            return Err(Refusal::unauthenticated("invalid_signature", "the signature does not match"));
+            return Err(Refusal::unauthenticated(
+                "invalid_signature",
+                "the signature does not match",
+            ));
         }
         read_envelope(raw_body)
     }
@@ -63,7 +82,8 @@ impl PaddleVerifier {
     fn any_signature_matches(&self, header: &SignatureHeader, raw_body: &[u8]) -> bool {
         let mut matched = subtle::Choice::from(0);
         for secret in &self.secrets {
-            let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
             mac.update(header.ts_text.as_bytes());
             mac.update(b":");
             mac.update(raw_body);
@@ -77,11 +97,18 @@ impl PaddleVerifier {
 }
 
 fn parse_header(header: &str) -> Result<SignatureHeader, Refusal> {
-    let malformed = || Refusal::unauthenticated("malformed_signature", "Paddle-Signature must be 'ts=<unix>;h1=<hex>'");
+    let malformed = || {
+        Refusal::unauthenticated(
+            "malformed_signature",
+            "Paddle-Signature must be 'ts=<unix>;h1=<hex>'",
+        )
+    };
     let mut ts: Option<&str> = None;
     let mut signatures = Vec::new();
     for part in header.split(';') {
-        let Some((key, value)) = part.split_once('=') else { continue };
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
         match key.trim() {
             "ts" if ts.is_none() => ts = Some(value.trim()),
             "ts" => return Err(malformed()),
@@ -90,20 +117,34 @@ fn parse_header(header: &str) -> Result<SignatureHeader, Refusal> {
             _ => {}
         }
     }
-    let ts_text = ts.filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit())).ok_or_else(malformed)?;
+    let ts_text = ts
+        .filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(malformed)?;
     if signatures.is_empty() {
         return Err(malformed());
     }
     let ts = ts_text.parse().map_err(|_| malformed())?;
-    Ok(SignatureHeader { ts, ts_text: ts_text.to_owned(), signatures })
+    Ok(SignatureHeader {
+        ts,
+        ts_text: ts_text.to_owned(),
+        signatures,
+    })
 }
 
 fn read_envelope(raw_body: &[u8]) -> Result<VerifiedWebhook, Refusal> {
-    let invalid = || Refusal::bad_request("invalid_payload", "the body is not a Paddle event (event_id, event_type)");
+    let invalid = || {
+        Refusal::bad_request(
+            "invalid_payload",
+            "the body is not a Paddle event (event_id, event_type)",
+        )
+    };
     let text = std::str::from_utf8(raw_body).map_err(|_| invalid())?;
     let payload: serde_json::Value = serde_json::from_str(text).map_err(|_| invalid())?;
     let envelope = Envelope::deserialize(&payload).map_err(|_| invalid())?;
-    if envelope.event_id.is_empty() || envelope.event_id.len() > 200 || envelope.event_type.is_empty() {
+    if envelope.event_id.is_empty()
+        || envelope.event_id.len() > 200
+        || envelope.event_type.is_empty()
+    {
         return Err(invalid());
     }
     Ok(VerifiedWebhook::new(
@@ -124,7 +165,8 @@ mod tests {
     const PY_SECRET: &str = "pdl_ntf_01hbpjmytsa32fhr36nqgc3kgb_WvRO0eL4Bj9rgYYIBZY6wZhG4EHy9jzh";
     const PY_TS: u64 = 1696195954;
     const PY_H1: &str = "d96299976a6eb066f484d7fde011ac56fc32b38fc9940bc419d6e537fdc6ef02";
-    const NODE_HEADER: &str = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+    const NODE_HEADER: &str =
+        "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
 
     fn verifier(secrets: &[&str]) -> PaddleVerifier {
         PaddleVerifier::new(secrets.iter().copied(), PADDLE_DEFAULT_TOLERANCE_SECS).unwrap()
@@ -162,7 +204,13 @@ mod tests {
     #[test]
     fn accepts_a_fresh_signed_event_and_reads_its_envelope() {
         let now = 1_800_000_000;
-        let event = verifier(&["pdl_ntfset_x"]).verify(Some(&sign("pdl_ntfset_x", now, EVENT)), EVENT.as_bytes(), now).unwrap();
+        let event = verifier(&["pdl_ntfset_x"])
+            .verify(
+                Some(&sign("pdl_ntfset_x", now, EVENT)),
+                EVENT.as_bytes(),
+                now,
+            )
+            .unwrap();
         assert_eq!(event.event_id(), "evt_01hv8x0000000000000000000a");
         assert_eq!(event.event_type(), "transaction.completed");
         assert_eq!(event.occurred_at(), Some("2026-11-23T10:00:00Z"));
@@ -173,9 +221,15 @@ mod tests {
     fn rotation_accepts_either_secret() {
         let now = 1_800_000_000;
         let v = verifier(&["new_secret", "old_secret"]);
-        assert!(v.verify(Some(&sign("old_secret", now, EVENT)), EVENT.as_bytes(), now).is_ok());
-        assert!(v.verify(Some(&sign("new_secret", now, EVENT)), EVENT.as_bytes(), now).is_ok());
-        let refusal = v.verify(Some(&sign("other", now, EVENT)), EVENT.as_bytes(), now).unwrap_err();
+        assert!(v
+            .verify(Some(&sign("old_secret", now, EVENT)), EVENT.as_bytes(), now)
+            .is_ok());
+        assert!(v
+            .verify(Some(&sign("new_secret", now, EVENT)), EVENT.as_bytes(), now)
+            .is_ok());
+        let refusal = v
+            .verify(Some(&sign("other", now, EVENT)), EVENT.as_bytes(), now)
+            .unwrap_err();
         assert_eq!(refusal.code, "invalid_signature");
     }
 
@@ -183,10 +237,19 @@ mod tests {
     fn refuses_old_and_future_timestamps() {
         let now = 1_800_000_000;
         let v = verifier(&["s"]);
-        let old = v.verify(Some(&sign("s", now - 6, EVENT)), EVENT.as_bytes(), now).unwrap_err();
-        let future = v.verify(Some(&sign("s", now + 6, EVENT)), EVENT.as_bytes(), now).unwrap_err();
-        assert_eq!((old.code, future.code), ("stale_signature", "stale_signature"));
-        assert!(v.verify(Some(&sign("s", now - 5, EVENT)), EVENT.as_bytes(), now).is_ok());
+        let old = v
+            .verify(Some(&sign("s", now - 6, EVENT)), EVENT.as_bytes(), now)
+            .unwrap_err();
+        let future = v
+            .verify(Some(&sign("s", now + 6, EVENT)), EVENT.as_bytes(), now)
+            .unwrap_err();
+        assert_eq!(
+            (old.code, future.code),
+            ("stale_signature", "stale_signature")
+        );
+        assert!(v
+            .verify(Some(&sign("s", now - 5, EVENT)), EVENT.as_bytes(), now)
+            .is_ok());
     }
 
     #[test]
@@ -195,9 +258,19 @@ mod tests {
         let v = verifier(&["s"]);
         let header = sign("s", now, EVENT);
         let tampered_body = EVENT.replace("completed", "refunded");
-        assert_eq!(v.verify(Some(&header), tampered_body.as_bytes(), now).unwrap_err().code, "invalid_signature");
+        assert_eq!(
+            v.verify(Some(&header), tampered_body.as_bytes(), now)
+                .unwrap_err()
+                .code,
+            "invalid_signature"
+        );
         let tampered_ts = header.replace(&format!("ts={now}"), &format!("ts={}", now - 1));
-        assert_eq!(v.verify(Some(&tampered_ts), EVENT.as_bytes(), now).unwrap_err().code, "invalid_signature");
+        assert_eq!(
+            v.verify(Some(&tampered_ts), EVENT.as_bytes(), now)
+                .unwrap_err()
+                .code,
+            "invalid_signature"
+        );
     }
 
     #[test]
@@ -214,24 +287,45 @@ mod tests {
             "ts=1;h1=zz".to_owned(),
             "\u{0};=;;==".to_owned(),
         ] {
-            assert_eq!(v.verify(Some(&bad), b"{}", 1).unwrap_err().code, "malformed_signature", "{bad:?}");
+            assert_eq!(
+                v.verify(Some(&bad), b"{}", 1).unwrap_err().code,
+                "malformed_signature",
+                "{bad:?}"
+            );
         }
-        assert_eq!(v.verify(None, b"{}", 1).unwrap_err().code, "missing_signature");
+        assert_eq!(
+            v.verify(None, b"{}", 1).unwrap_err().code,
+            "missing_signature"
+        );
     }
 
     #[test]
     fn a_signed_body_that_is_not_an_event_is_a_bad_request() {
         let now = 1_800_000_000;
         let v = verifier(&["s"]);
-        for body in ["not json", "{}", r#"{"event_id":"","event_type":"x"}"#, "[1]"] {
-            let refusal = v.verify(Some(&sign("s", now, body)), body.as_bytes(), now).unwrap_err();
-            assert_eq!((refusal.status, refusal.code), (400, "invalid_payload"), "{body}");
+        for body in [
+            "not json",
+            "{}",
+            r#"{"event_id":"","event_type":"x"}"#,
+            "[1]",
+        ] {
+            let refusal = v
+                .verify(Some(&sign("s", now, body)), body.as_bytes(), now)
+                .unwrap_err();
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (400, "invalid_payload"),
+                "{body}"
+            );
         }
         let non_utf8 = [0xff, 0xfe];
         let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
         mac.update(format!("{now}:").as_bytes());
         mac.update(&non_utf8);
         let header = format!("ts={now};h1={}", hex::encode(mac.finalize().into_bytes()));
-        assert_eq!(v.verify(Some(&header), &non_utf8, now).unwrap_err().code, "invalid_payload");
+        assert_eq!(
+            v.verify(Some(&header), &non_utf8, now).unwrap_err().code,
+            "invalid_payload"
+        );
     }
 }

@@ -50,7 +50,10 @@ impl User {
 
     /// Authentication assurance level: `aal1`, or `aal2` once a second factor was verified.
     pub fn aal(&self) -> &str {
-        self.claims.get("aal").and_then(Value::as_str).unwrap_or("aal1")
+        self.claims
+            .get("aal")
+            .and_then(Value::as_str)
+            .unwrap_or("aal1")
     }
 }
 
@@ -88,7 +91,14 @@ impl VerifiedWebhook {
         payload: Value,
         raw_body: String,
     ) -> Self {
-        Self { provider, event_id, event_type, occurred_at, payload, raw_body }
+        Self {
+            provider,
+            event_id,
+            event_type,
+            occurred_at,
+            payload,
+            raw_body,
+        }
     }
 
     pub fn provider(&self) -> WebhookProvider {
@@ -133,11 +143,17 @@ impl CronCaller {
     /// Only for a function's scheduled-event handler: the platform delivers scheduled events
     /// itself, no request can reach that handler, so the event is the proof.
     pub fn from_platform_schedule(cron: &str) -> Self {
-        Self { trigger: CronTrigger::Schedule { cron: cron.to_owned() } }
+        Self {
+            trigger: CronTrigger::Schedule {
+                cron: cron.to_owned(),
+            },
+        }
     }
 
     pub(crate) fn from_http_secret() -> Self {
-        Self { trigger: CronTrigger::Http }
+        Self {
+            trigger: CronTrigger::Http,
+        }
     }
 
     pub fn trigger(&self) -> &CronTrigger {

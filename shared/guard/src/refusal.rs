@@ -13,7 +13,11 @@ pub struct Refusal {
 
 impl Refusal {
     pub const fn new(status: u16, code: &'static str, message: &'static str) -> Self {
-        Self { status, code, message }
+        Self {
+            status,
+            code,
+            message,
+        }
     }
 
     pub const fn unauthenticated(code: &'static str, message: &'static str) -> Self {

@@ -34,9 +34,10 @@ impl DbError {
     /// The SQLSTATE behind the failure, when the server sent one.
     pub fn sql_state(&self) -> Option<&str> {
         match self {
-            DbError::Unavailable(e) | DbError::PermissionDenied(e) | DbError::InvalidInput(e) | DbError::Other(e) => {
-                e.code().map(SqlState::code)
-            }
+            DbError::Unavailable(e)
+            | DbError::PermissionDenied(e)
+            | DbError::InvalidInput(e)
+            | DbError::Other(e) => e.code().map(SqlState::code),
             DbError::UnexpectedResult(_) => None,
         }
     }
@@ -70,6 +71,9 @@ pub(crate) fn single_value<T>(rows: Vec<tokio_postgres::Row>) -> Result<T, DbErr
 where
     T: for<'a> tokio_postgres::types::FromSql<'a>,
 {
-    let row = rows.into_iter().next().ok_or(DbError::UnexpectedResult("no row"))?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or(DbError::UnexpectedResult("no row"))?;
     Ok(row.try_get(0)?)
 }

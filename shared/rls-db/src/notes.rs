@@ -12,7 +12,10 @@ pub const PAGE_SIZE: i64 = 100;
 
 /// The caller's visible notes as a JSON array, optionally narrowed to one workspace.
 /// The workspace id is the caller's wish, not a permission: RLS still decides.
-pub async fn list_visible(tx: &Transaction<'_>, workspace_id: Option<&str>) -> Result<String, DbError> {
+pub async fn list_visible(
+    tx: &Transaction<'_>,
+    workspace_id: Option<&str>,
+) -> Result<String, DbError> {
     let rows = tx
         .query_typed(
             "select coalesce(json_agg(n order by n.created_at desc, n.id), '[]')::text

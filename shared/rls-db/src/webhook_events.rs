@@ -31,5 +31,9 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
             ],
         )
         .await?;
-    Ok(if rows.is_empty() { Stored::AlreadyStored } else { Stored::New })
+    Ok(if rows.is_empty() {
+        Stored::AlreadyStored
+    } else {
+        Stored::New
+    })
 }

@@ -15,7 +15,8 @@ const USER_A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const NOTE_OF_B: &str = "b1000000-0000-4000-8000-000000000001";
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run these tests through ci/test"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run these tests through ci/test"))
 }
 
 async fn connect() -> Client {
@@ -28,48 +29,104 @@ async fn connect() -> Client {
 
 fn user(sub: &str) -> User {
     let secret = env("SUPABASE_JWT_SECRET");
-    let custom: serde_json::Map<String, Value> = json!({"role": "authenticated"}).as_object().unwrap().clone();
+    let custom: serde_json::Map<String, Value> = json!({"role": "authenticated"})
+        .as_object()
+        .unwrap()
+        .clone();
     let claims = Claims::with_custom_claims(custom, Duration::from_mins(5))
         .with_subject(sub)
         .with_audience("authenticated");
-    let token = HS256Key::from_bytes(secret.as_bytes()).authenticate(claims).unwrap();
-    SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default()).verify_user_token(&token).unwrap()
+    let token = HS256Key::from_bytes(secret.as_bytes())
+        .authenticate(claims)
+        .unwrap();
+    SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
+        .verify_user_token(&token)
+        .unwrap()
 }
 
 fn request(method: &str) -> RequestInfo {
-    RequestInfo { method: method.into(), path: "/functions/v1/test".into(), headers: json!({}) }
+    RequestInfo {
+        method: method.into(),
+        path: "/functions/v1/test".into(),
+        headers: json!({}),
+    }
 }
 
 fn workspace_ids(notes_json: &str) -> Vec<String> {
     let notes: Vec<Value> = serde_json::from_str(notes_json).unwrap();
-    notes.iter().map(|n| n["workspace_id"].as_str().unwrap().to_owned()).collect()
+    notes
+        .iter()
+        .map(|n| n["workspace_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn a_user_lists_only_their_tenants_notes_with_no_tenant_filter_in_the_query() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
     let ids = workspace_ids(&notes::list_visible(&tx, None).await.unwrap());
-    assert!(ids.len() >= 2, "tenant A's seeded notes are visible: {ids:?}");
-    assert!(ids.iter().all(|id| id == TENANT_A), "only tenant A's rows: {ids:?}");
+    assert!(
+        ids.len() >= 2,
+        "tenant A's seeded notes are visible: {ids:?}"
+    );
+    assert!(
+        ids.iter().all(|id| id == TENANT_A),
+        "only tenant A's rows: {ids:?}"
+    );
 }
 
 #[tokio::test]
 async fn asking_for_another_tenants_workspace_returns_nothing() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
-    assert_eq!(notes::list_visible(&tx, Some(TENANT_B)).await.unwrap(), "[]");
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        notes::list_visible(&tx, Some(TENANT_B)).await.unwrap(),
+        "[]"
+    );
 }
 
 #[tokio::test]
 async fn raw_sql_that_forgets_the_tenant_filter_still_sees_one_tenant() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
-    let rows = tx.query("select distinct workspace_id::text from public.notes", &[]).await.unwrap();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
+    let rows = tx
+        .query("select distinct workspace_id::text from public.notes", &[])
+        .await
+        .unwrap();
     let tenants: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(tenants, vec![TENANT_A.to_owned()]);
-    let b_rows = tx.query("select id from public.notes where id = $1::text::uuid", &[&NOTE_OF_B]).await.unwrap();
-    assert!(b_rows.is_empty(), "tenant B's note is invisible to tenant A");
+    let b_rows = tx
+        .query(
+            "select id from public.notes where id = $1::text::uuid",
+            &[&NOTE_OF_B],
+        )
+        .await
+        .unwrap();
+    assert!(
+        b_rows.is_empty(),
+        "tenant B's note is invisible to tenant A"
+    );
 }
 
 #[tokio::test]
@@ -77,9 +134,14 @@ async fn a_user_cannot_write_into_another_tenant() {
     let mut client = connect().await;
     let a = user(USER_A);
 
-    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("POST")).await.unwrap();
+    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("POST"))
+        .await
+        .unwrap();
     let insert = tx
-        .execute("insert into public.notes (workspace_id, body) values ($1::text::uuid, 'planted')", &[&TENANT_B])
+        .execute(
+            "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'planted')",
+            &[&TENANT_B],
+        )
         .await
         .map_err(DbError::from)
         .unwrap_err();
@@ -87,21 +149,46 @@ async fn a_user_cannot_write_into_another_tenant() {
     assert_eq!(insert.status_and_code(), (403, "forbidden"));
     drop(tx);
 
-    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("PATCH")).await.unwrap();
-    let updated = tx
-        .execute("update public.notes set body = 'defaced' where id = $1::text::uuid", &[&NOTE_OF_B])
+    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("PATCH"))
         .await
         .unwrap();
-    let deleted = tx.execute("delete from public.notes where id = $1::text::uuid", &[&NOTE_OF_B]).await.unwrap();
-    assert_eq!((updated, deleted), (0, 0), "RLS hides tenant B's row from UPDATE and DELETE");
+    let updated = tx
+        .execute(
+            "update public.notes set body = 'defaced' where id = $1::text::uuid",
+            &[&NOTE_OF_B],
+        )
+        .await
+        .unwrap();
+    let deleted = tx
+        .execute(
+            "delete from public.notes where id = $1::text::uuid",
+            &[&NOTE_OF_B],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated, deleted),
+        (0, 0),
+        "RLS hides tenant B's row from UPDATE and DELETE"
+    );
 }
 
 #[tokio::test]
 async fn a_user_can_write_into_their_own_tenant() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadWrite, &request("POST")).await.unwrap();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadWrite,
+        &request("POST"),
+    )
+    .await
+    .unwrap();
     let inserted = tx
-        .execute("insert into public.notes (workspace_id, body) values ($1::text::uuid, 'mine')", &[&TENANT_A])
+        .execute(
+            "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'mine')",
+            &[&TENANT_A],
+        )
         .await
         .unwrap();
     assert_eq!(inserted, 1);
@@ -110,29 +197,61 @@ async fn a_user_can_write_into_their_own_tenant() {
 #[tokio::test]
 async fn read_only_requests_cannot_write_even_their_own_rows() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
     let error = tx
-        .execute("insert into public.notes (workspace_id, body) values ($1::text::uuid, 'x')", &[&TENANT_A])
+        .execute(
+            "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'x')",
+            &[&TENANT_A],
+        )
         .await
         .map_err(DbError::from)
         .unwrap_err();
-    assert_eq!(error.sql_state(), Some("25006"), "read_only_sql_transaction");
+    assert_eq!(
+        error.sql_state(),
+        Some("25006"),
+        "read_only_sql_transaction"
+    );
 }
 
 #[tokio::test]
 async fn identity_is_transaction_local_and_gone_after_commit() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
     let row = tx
         .query_one("select current_user::text, auth.uid()::text, auth.role(), current_setting('statement_timeout')", &[])
         .await
         .unwrap();
     let seen: (String, String, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
-    assert_eq!(seen, ("authenticated".into(), USER_A.into(), "authenticated".into(), "8s".into()));
+    assert_eq!(
+        seen,
+        (
+            "authenticated".into(),
+            USER_A.into(),
+            "authenticated".into(),
+            "8s".into()
+        )
+    );
     tx.commit().await.unwrap();
 
     let row = client
-        .query_one("select current_user::text, current_setting('request.jwt.claims', true)", &[])
+        .query_one(
+            "select current_user::text, current_setting('request.jwt.claims', true)",
+            &[],
+        )
         .await
         .unwrap();
     let after: (String, String) = (row.get(0), row.get(1));
@@ -142,7 +261,13 @@ async fn identity_is_transaction_local_and_gone_after_commit() {
 #[tokio::test]
 async fn anon_can_read_no_tenant_data() {
     let client = connect().await;
-    for table in ["notes", "workspaces", "memberships", "webhook_events", "cron_runs"] {
+    for table in [
+        "notes",
+        "workspaces",
+        "memberships",
+        "webhook_events",
+        "cron_runs",
+    ] {
         let error = client
             .batch_execute(&format!(
                 "begin; select set_config('role', 'anon', true); select * from public.{table}; rollback;"
@@ -151,7 +276,10 @@ async fn anon_can_read_no_tenant_data() {
             .map_err(DbError::from)
             .unwrap_err();
         client.batch_execute("rollback").await.unwrap();
-        assert!(matches!(error, DbError::PermissionDenied(_)), "anon on {table}: {error:?}");
+        assert!(
+            matches!(error, DbError::PermissionDenied(_)),
+            "anon on {table}: {error:?}"
+        );
     }
 }
 
@@ -163,29 +291,58 @@ fn paddle_delivery(event_id: &str) -> edge_guard::VerifiedWebhook {
     let mut mac = Hmac::<Sha256>::new_from_slice(b"pdl_ntfset_test").unwrap();
     mac.update(format!("{now}:{body}").as_bytes());
     let header = format!("ts={now};h1={}", hex::encode(mac.finalize().into_bytes()));
-    PaddleVerifier::new(["pdl_ntfset_test"], 5).unwrap().verify(Some(&header), body.as_bytes(), now).unwrap()
+    PaddleVerifier::new(["pdl_ntfset_test"], 5)
+        .unwrap()
+        .verify(Some(&header), body.as_bytes(), now)
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_webhook_event_is_stored_once() {
     let mut client = connect().await;
     let event = paddle_delivery("evt_rlsdbtest000000000000000001");
-    let tx = begin_as(&mut client, &event, Access::ReadWrite, &request("POST")).await.unwrap();
-    assert_eq!(webhook_events::store_once(&tx, &event).await.unwrap(), webhook_events::Stored::New);
-    assert_eq!(webhook_events::store_once(&tx, &event).await.unwrap(), webhook_events::Stored::AlreadyStored);
+    let tx = begin_as(&mut client, &event, Access::ReadWrite, &request("POST"))
+        .await
+        .unwrap();
+    assert_eq!(
+        webhook_events::store_once(&tx, &event).await.unwrap(),
+        webhook_events::Stored::New
+    );
+    assert_eq!(
+        webhook_events::store_once(&tx, &event).await.unwrap(),
+        webhook_events::Stored::AlreadyStored
+    );
     let row = tx
-        .query_one("select count(*), min(raw_body) from public.webhook_events where event_id = $1", &[&event.event_id()])
+        .query_one(
+            "select count(*), min(raw_body) from public.webhook_events where event_id = $1",
+            &[&event.event_id()],
+        )
         .await
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 1);
-    assert_eq!(row.get::<_, String>(1), event.raw_body(), "the exact signed bytes are kept");
+    assert_eq!(
+        row.get::<_, String>(1),
+        event.raw_body(),
+        "the exact signed bytes are kept"
+    );
 }
 
 #[tokio::test]
 async fn a_user_cannot_read_webhook_events() {
     let mut client = connect().await;
-    let tx = begin_as(&mut client, &user(USER_A), Access::ReadOnly, &request("GET")).await.unwrap();
-    let error = tx.query("select * from public.webhook_events", &[]).await.map_err(DbError::from).unwrap_err();
+    let tx = begin_as(
+        &mut client,
+        &user(USER_A),
+        Access::ReadOnly,
+        &request("GET"),
+    )
+    .await
+    .unwrap();
+    let error = tx
+        .query("select * from public.webhook_events", &[])
+        .await
+        .map_err(DbError::from)
+        .unwrap_err();
     assert!(matches!(error, DbError::PermissionDenied(_)), "{error:?}");
 }
 
@@ -193,7 +350,9 @@ async fn a_user_cannot_read_webhook_events() {
 async fn retention_purges_old_processed_events_only_and_records_the_run() {
     let mut client = connect().await;
     let cron = CronCaller::from_platform_schedule("0 3 * * *");
-    let tx = begin_as(&mut client, &cron, Access::ReadWrite, &request("POST")).await.unwrap();
+    let tx = begin_as(&mut client, &cron, Access::ReadWrite, &request("POST"))
+        .await
+        .unwrap();
     tx.batch_execute(
         "insert into public.webhook_events (provider, event_id, event_type, payload, raw_body, status, received_at) values
            ('paddle', 'evt_rlsdbtest_old_processed', 't', '{}', '{}', 'processed', now() - interval '91 days'),
@@ -202,7 +361,9 @@ async fn retention_purges_old_processed_events_only_and_records_the_run() {
     )
     .await
     .unwrap();
-    let purged = retention::purge_processed_webhook_events(&tx, &cron, 90).await.unwrap();
+    let purged = retention::purge_processed_webhook_events(&tx, &cron, 90)
+        .await
+        .unwrap();
     assert!(purged >= 1);
     let left: Vec<String> = tx
         .query("select event_id from public.webhook_events where event_id like 'evt_rlsdbtest_%' order by 1", &[])
@@ -211,12 +372,21 @@ async fn retention_purges_old_processed_events_only_and_records_the_run() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(left, ["evt_rlsdbtest_new_processed", "evt_rlsdbtest_old_received"]);
+    assert_eq!(
+        left,
+        ["evt_rlsdbtest_new_processed", "evt_rlsdbtest_old_received"]
+    );
     let run = tx
-        .query_one("select trigger, rows_affected from public.cron_runs order by id desc limit 1", &[])
+        .query_one(
+            "select trigger, rows_affected from public.cron_runs order by id desc limit 1",
+            &[],
+        )
         .await
         .unwrap();
-    assert_eq!((run.get::<_, String>(0), run.get::<_, i64>(1)), ("schedule".into(), purged));
+    assert_eq!(
+        (run.get::<_, String>(0), run.get::<_, i64>(1)),
+        ("schedule".into(), purged)
+    );
 }
 
 #[tokio::test]
