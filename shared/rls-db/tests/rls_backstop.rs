@@ -52,6 +52,17 @@ fn request(method: &str) -> RequestInfo {
     }
 }
 
+/// A transaction as tenant A's user, opened the way every function opens one.
+async fn as_user_a<'c>(
+    client: &'c mut Client,
+    access: Access,
+    method: &str,
+) -> tokio_postgres::Transaction<'c> {
+    begin_as(client, &user(USER_A), access, &request(method))
+        .await
+        .unwrap()
+}
+
 fn workspace_ids(notes_json: &str) -> Vec<String> {
     let notes: Vec<Value> = serde_json::from_str(notes_json).unwrap();
     notes
@@ -63,14 +74,7 @@ fn workspace_ids(notes_json: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_user_lists_only_their_tenants_notes_with_no_tenant_filter_in_the_query() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     let ids = workspace_ids(&notes::list_visible(&tx, None).await.unwrap());
     assert!(
         ids.len() >= 2,
@@ -85,14 +89,7 @@ async fn a_user_lists_only_their_tenants_notes_with_no_tenant_filter_in_the_quer
 #[tokio::test]
 async fn asking_for_another_tenants_workspace_returns_nothing() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     assert_eq!(
         notes::list_visible(&tx, Some(TENANT_B)).await.unwrap(),
         "[]"
@@ -102,14 +99,7 @@ async fn asking_for_another_tenants_workspace_returns_nothing() {
 #[tokio::test]
 async fn raw_sql_that_forgets_the_tenant_filter_still_sees_one_tenant() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     let rows = tx
         .query("select distinct workspace_id::text from public.notes", &[])
         .await
@@ -132,11 +122,8 @@ async fn raw_sql_that_forgets_the_tenant_filter_still_sees_one_tenant() {
 #[tokio::test]
 async fn a_user_cannot_write_into_another_tenant() {
     let mut client = connect().await;
-    let a = user(USER_A);
 
-    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("POST"))
-        .await
-        .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadWrite, "POST").await;
     let insert = tx
         .execute(
             "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'planted')",
@@ -149,9 +136,7 @@ async fn a_user_cannot_write_into_another_tenant() {
     assert_eq!(insert.status_and_code(), (403, "forbidden"));
     drop(tx);
 
-    let tx = begin_as(&mut client, &a, Access::ReadWrite, &request("PATCH"))
-        .await
-        .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadWrite, "PATCH").await;
     let updated = tx
         .execute(
             "update public.notes set body = 'defaced' where id = $1::text::uuid",
@@ -176,14 +161,7 @@ async fn a_user_cannot_write_into_another_tenant() {
 #[tokio::test]
 async fn a_user_can_write_into_their_own_tenant() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadWrite,
-        &request("POST"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadWrite, "POST").await;
     let inserted = tx
         .execute(
             "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'mine')",
@@ -197,14 +175,7 @@ async fn a_user_can_write_into_their_own_tenant() {
 #[tokio::test]
 async fn read_only_requests_cannot_write_even_their_own_rows() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     let error = tx
         .execute(
             "insert into public.notes (workspace_id, body) values ($1::text::uuid, 'x')",
@@ -223,14 +194,7 @@ async fn read_only_requests_cannot_write_even_their_own_rows() {
 #[tokio::test]
 async fn identity_is_transaction_local_and_gone_after_commit() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     let row = tx
         .query_one("select current_user::text, auth.uid()::text, auth.role(), current_setting('statement_timeout')", &[])
         .await
@@ -330,14 +294,7 @@ async fn a_webhook_event_is_stored_once() {
 #[tokio::test]
 async fn a_user_cannot_read_webhook_events() {
     let mut client = connect().await;
-    let tx = begin_as(
-        &mut client,
-        &user(USER_A),
-        Access::ReadOnly,
-        &request("GET"),
-    )
-    .await
-    .unwrap();
+    let tx = as_user_a(&mut client, Access::ReadOnly, "GET").await;
     let error = tx
         .query("select * from public.webhook_events", &[])
         .await
