@@ -9,12 +9,20 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Trial};
 use support::*;
 
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+).into());
+        }
+    };
+}
+
 fn main() {
     let mut args = Arguments::from_args();
     // Sequential and in order: "postgres down" must run last and alone.
     args.test_threads = Some(1);
     let platform = platform();
-    let trials = vec![
+    let mut trials = vec![
         Trial::test(
             "gateway: an unknown function is a 404 JSON error",
             gateway_unknown_function,
@@ -82,17 +90,24 @@ fn main() {
             paddle_postgres_down,
         ),
     ];
+    // A panic resets the WASM instance and answers 500; the cases above would see the 500, and
+    // workerd's log shows the panic itself. Only readable when this harness started the platform.
+    if let Some(dev) = &platform {
+        let log_path = dev.log_path();
+        trials.push(Trial::test(
+            "workerd logged no panic or WASM trap",
+            move || {
+                let log = std::fs::read_to_string(&log_path)?;
+                for sign in ["Rust panic", "panicked at", "RuntimeError: unreachable"] {
+                    check!(!log.contains(sign), "workerd log contains {sign:?}");
+                }
+                Ok(())
+            },
+        ));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);
     conclusion.exit();
-}
-
-macro_rules! check {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+).into());
-        }
-    };
 }
 
 fn expect_error(reply: &Reply, status: u16, code: &str) -> TestResult {

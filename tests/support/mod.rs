@@ -315,6 +315,11 @@ impl Background {
         }
     }
 
+    /// Where the process's output goes.
+    pub fn log_path(&self) -> PathBuf {
+        self.log.clone()
+    }
+
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
