@@ -56,6 +56,10 @@ fn main() {
         ),
         Trial::test("notes: POST is 405", notes_wrong_method),
         Trial::test(
+            "supabase-js: functions.invoke gets the user's rows; the anon key gets 401",
+            supabase_js_invoke,
+        ),
+        Trial::test(
             "paddle: a signed delivery is stored; the retry is stored once",
             paddle_stored_once,
         ),
@@ -305,6 +309,63 @@ fn notes_wrong_method() -> TestResult {
         b"{}",
     );
     expect_error(&reply, 405, "method_not_allowed")
+}
+
+/// Runs tests/supabase_js_invoke.mjs (the real supabase-js client) and returns (status, body).
+fn invoke_with_supabase_js(
+    anon_key: &str,
+    user_token: Option<&str>,
+) -> Result<(u64, serde_json::Value), libtest_mimic::Failed> {
+    let node_major: u32 = String::from_utf8(
+        std::process::Command::new("node")
+            .args(["-p", "process.versions.node.split('.')[0]"])
+            .output()?
+            .stdout,
+    )?
+    .trim()
+    .parse()?;
+    let mut node = std::process::Command::new("node");
+    // supabase-js needs a WebSocket class at construction; Node 20 has it behind this flag.
+    if node_major < 22 {
+        node.arg("--experimental-websocket");
+    }
+    let base = format!("http://127.0.0.1:{}", var("LOCAL_FUNCTIONS_PORT"));
+    node.arg(repo_root().join("tests/supabase_js_invoke.mjs"))
+        .args([&base, anon_key, "notes"]);
+    node.args(user_token);
+    let output = node.output()?;
+    check!(
+        output.status.success(),
+        "supabase-js script failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    Ok((
+        result["status"].as_u64().unwrap_or_default(),
+        result["data"].clone(),
+    ))
+}
+
+fn supabase_js_invoke() -> TestResult {
+    let anon_key = access_token(var("SUPABASE_JWT_SECRET"), "anon", None, unix_now() + 600);
+    let (status, notes) = invoke_with_supabase_js(&anon_key, Some(&user_token(USER_A)))?;
+    check!(status == 200, "signed-in invoke: {status} {notes}");
+    let workspaces: Vec<&str> = notes
+        .as_array()
+        .ok_or("an array")?
+        .iter()
+        .filter_map(|n| n["workspace_id"].as_str())
+        .collect();
+    check!(
+        !workspaces.is_empty() && workspaces.iter().all(|w| *w == TENANT_A),
+        "only tenant A: {notes}"
+    );
+    let (status, error) = invoke_with_supabase_js(&anon_key, None)?;
+    check!(
+        status == 401 && error["error"]["code"] == "user_required",
+        "anon invoke: {status} {error}"
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
