@@ -45,11 +45,12 @@ async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
 async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<i64, ApiError> {
     let retention_days =
         optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
-    let job_caller = caller.clone();
-    in_transaction(env, caller, Access::ReadWrite, request, move |tx| {
-        Box::pin(
-            async move { purge_processed_webhook_events(tx, &job_caller, retention_days).await },
-        )
-    })
+    in_transaction(
+        env,
+        caller,
+        Access::ReadWrite,
+        request,
+        move |tx, caller| Box::pin(purge_processed_webhook_events(tx, caller, retention_days)),
+    )
     .await
 }

@@ -23,7 +23,9 @@ async fn list_notes(req: Request, env: Env) -> Result<Reply, ApiError> {
         &user,
         Access::ReadOnly,
         &request_info(&req),
-        move |tx| Box::pin(async move { notes::list_visible(tx, workspace.as_deref()).await }),
+        move |tx, _user| {
+            Box::pin(async move { notes::list_visible(tx, workspace.as_deref()).await })
+        },
     )
     .await?;
     Ok(Reply::json_text(body))

@@ -19,13 +19,12 @@ async fn receive(mut req: Request, env: Env) -> Result<Reply, ApiError> {
     require_method(&req, Method::Post)?;
     let event = paddle_webhook(&mut req, &env).await?;
 
-    let to_store = event.clone();
     let stored = in_transaction(
         &env,
         &event,
         Access::ReadWrite,
         &request_info(&req),
-        move |tx| Box::pin(async move { store_once(tx, &to_store).await }),
+        |tx, event| Box::pin(store_once(tx, event)),
     )
     .await?;
     Ok(Reply::json(

@@ -14,18 +14,19 @@ use crate::ApiError;
 /// succeeds, rolled back when it fails. The connection is closed before this returns, so no
 /// request leaves a half-used connection behind.
 ///
-/// `work` owns what it needs: `move |tx| Box::pin(async move { … })`.
-pub async fn in_transaction<T>(
+/// `work` gets the transaction and the principal back, and owns anything else it needs:
+/// `move |tx, principal| Box::pin(async move { … })`.
+pub async fn in_transaction<P: DbPrincipal + 'static, T>(
     env: &Env,
-    principal: &impl DbPrincipal,
+    principal: &P,
     access: Access,
     request: &RequestInfo,
-    work: impl for<'t> FnOnce(&'t Transaction<'t>) -> LocalBoxFuture<'t, Result<T, DbError>>,
+    work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
 ) -> Result<T, ApiError> {
     let mut connection = Connection::open(env).await?;
     let outcome = async {
         let tx = begin_as(&mut connection.client, principal, access, request).await?;
-        let value = work(&tx).await?;
+        let value = work(&tx, principal).await?;
         tx.commit().await?;
         Ok::<T, DbError>(value)
     }

@@ -25,12 +25,6 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<tokio_postgres::Error> for ApiError {
-    fn from(error: tokio_postgres::Error) -> Self {
-        ApiError::Db(error.into())
-    }
-}
-
 impl ApiError {
     /// Status, stable code and a message safe to show (no secrets, no SQL, no tokens).
     pub fn status_code_message(&self) -> (u16, &'static str, &'static str) {

@@ -32,8 +32,8 @@ impl Refusal {
         Self::new(400, code, message)
     }
 
-    pub const fn payload_too_large(max_hint: &'static str) -> Self {
-        Self::new(413, "payload_too_large", max_hint)
+    pub const fn payload_too_large(message: &'static str) -> Self {
+        Self::new(413, "payload_too_large", message)
     }
 
     /// The body every refusal answers with: `{"error":{"code":"…","message":"…"}}`.

@@ -46,12 +46,9 @@ impl DbError {
 impl From<tokio_postgres::Error> for DbError {
     fn from(error: tokio_postgres::Error) -> Self {
         let Some(state) = error.code() else {
-            // No SQLSTATE: the connection itself failed (closed, I/O, protocol).
-            return if error.is_closed() || error.as_db_error().is_none() {
-                DbError::Unavailable(error)
-            } else {
-                DbError::Other(error)
-            };
+            // No SQLSTATE, so not a server error: the connection itself failed (closed, I/O,
+            // protocol).
+            return DbError::Unavailable(error);
         };
         let class = &state.code()[..2];
         match class {
