@@ -13,8 +13,13 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 WORKER_BUILD_VERSION=0.8.7
 WASM_TARGET=wasm32-unknown-unknown
 
+# Ports already set in the environment win over ci/local.env, so two clones can run side by side.
+pg_port_override=${LOCAL_PG_PORT:-}
+functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
 # shellcheck source=ci/local.env
 set -a; source "$ROOT/ci/local.env"; set +a
+export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
+export LOCAL_FUNCTIONS_PORT=${functions_port_override:-$LOCAL_FUNCTIONS_PORT}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"

@@ -594,7 +594,7 @@ fn cron_http_runs_job() -> TestResult {
 fn cron_scheduled_runs_job() -> TestResult {
     // The gateway port reaches fetch handlers only, so the scheduled handler is fired on the
     // function's own workerd, exactly as the platform fires `[triggers] crons`.
-    let port = 54_329;
+    let port = var("LOCAL_FUNCTIONS_PORT").parse::<u16>().unwrap() + 8;
     let planted = plant_old_processed_event("scheduled");
     let runs_before = cron_runs("schedule");
     let script = format!(

@@ -29,7 +29,8 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// ci/local.env as a map: the same values ci/dev hands the functions.
+/// ci/local.env as a map: the same values ci/dev hands the functions. Ports set in the
+/// environment win, as they do in ci/lib.sh.
 pub fn local_env() -> &'static HashMap<String, String> {
     static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -37,7 +38,12 @@ pub fn local_env() -> &'static HashMap<String, String> {
         text.lines()
             .filter(|l| !l.trim_start().starts_with('#'))
             .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .map(|(k, v)| {
+                let k = k.trim().to_owned();
+                let overridden = k.ends_with("_PORT").then(|| std::env::var(&k).ok()).flatten();
+                let v = overridden.unwrap_or_else(|| v.trim().to_owned());
+                (k, v)
+            })
             .collect()
     })
 }
