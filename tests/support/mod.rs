@@ -40,7 +40,10 @@ pub fn local_env() -> &'static HashMap<String, String> {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| {
                 let k = k.trim().to_owned();
-                let overridden = k.ends_with("_PORT").then(|| std::env::var(&k).ok()).flatten();
+                let overridden = k
+                    .ends_with("_PORT")
+                    .then(|| std::env::var(&k).ok())
+                    .flatten();
                 let v = overridden.unwrap_or_else(|| v.trim().to_owned());
                 (k, v)
             })
