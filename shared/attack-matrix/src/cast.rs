@@ -1,0 +1,296 @@
+//! Who is who in the fixture, read from `attack_matrix.actors` (sql/tests/fixtures/
+//! attack_matrix_cast.sql), and the identities the matrix runs as.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use tokio_postgres::Client;
+
+use crate::tags::Principal;
+use crate::SetupError;
+
+/// The five kinds of attacker the matrix sends at every table and command (six identities: the
+/// share-link holder comes with an expired and with a revoked token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attacker {
+    Anon,
+    Outsider,
+    PlainMember,
+    RemovedMember,
+    ExpiredShareLink,
+    RevokedShareLink,
+}
+
+impl Attacker {
+    pub const ALL: [Attacker; 6] = [
+        Attacker::Anon,
+        Attacker::Outsider,
+        Attacker::PlainMember,
+        Attacker::RemovedMember,
+        Attacker::ExpiredShareLink,
+        Attacker::RevokedShareLink,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attacker::Anon => "anon",
+            Attacker::Outsider => "user of another tenant",
+            Attacker::PlainMember => "plain member",
+            Attacker::RemovedMember => "removed member",
+            Attacker::ExpiredShareLink => "anon with an expired share link",
+            Attacker::RevokedShareLink => "anon with a revoked share link",
+        }
+    }
+
+    /// Whether the tag lets this attacker run the command on this row: then it is no attack.
+    /// Anon callers are allowed only by `anon` (a share token is not `share` unless it is valid);
+    /// signed-in non-members only by `authenticated`; the plain member also by `member` or by
+    /// being the row's creator. `admin` and `owner` never cover an attacker.
+    pub fn is_allowed(self, allowed: &[Principal], row: &Value, cast: &Cast) -> bool {
+        allowed.iter().any(|principal| match (self, principal) {
+            (
+                Attacker::Anon | Attacker::ExpiredShareLink | Attacker::RevokedShareLink,
+                Principal::Anon,
+            ) => true,
+            (
+                Attacker::Outsider | Attacker::RemovedMember | Attacker::PlainMember,
+                Principal::Authenticated,
+            ) => true,
+            (Attacker::PlainMember, Principal::Member) => true,
+            (Attacker::PlainMember, Principal::Creator(column)) => {
+                row_text(row, column).as_deref() == Some(cast.member.as_str())
+            }
+            _ => false,
+        })
+    }
+}
+
+/// An identity exactly as PostgREST would set it: a role, the JWT claims, the request headers.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub label: String,
+    pub role: &'static str,
+    pub claims: Value,
+    pub headers: Value,
+}
+
+impl Identity {
+    fn anon(label: &str, headers: Value) -> Self {
+        Identity {
+            label: label.to_owned(),
+            role: "anon",
+            claims: json!({ "role": "anon" }),
+            headers,
+        }
+    }
+
+    /// A signed-in user with a fully verified session (aal2), the strongest token a user can
+    /// hold, so an action that needs a second factor is attacked with one.
+    fn user(label: &str, id: &str) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Identity {
+            label: format!("{label} {id}"),
+            role: "authenticated",
+            claims: json!({
+                "sub": id, "role": "authenticated", "aud": "authenticated",
+                "iat": now, "exp": now + 300, "aal": "aal2",
+                "amr": [{ "method": "totp", "timestamp": now }, { "method": "password", "timestamp": now }],
+                "app_metadata": {}, "user_metadata": {}, "is_anonymous": false,
+            }),
+            headers: json!({}),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cast {
+    pub victim_tenant: String,
+    pub owner: String,
+    pub admin: Option<String>,
+    pub member: String,
+    pub outsider: String,
+    pub removed_member: String,
+    pub share_header: String,
+    pub share_token_valid: Option<String>,
+    pub share_token_expired: String,
+    pub share_token_revoked: String,
+}
+
+impl Cast {
+    pub async fn load(superuser: &Client) -> Result<Self, SetupError> {
+        let rows = superuser
+            .query("select name, value from attack_matrix.actors", &[])
+            .await
+            .map_err(|e| SetupError::Cast(format!("cannot read attack_matrix.actors ({e}): load sql/tests/fixtures/attack_matrix_cast.sql")))?;
+        let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let find = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let need = |name: &str| {
+            find(name)
+                .ok_or_else(|| SetupError::Cast(format!("attack_matrix.actors has no `{name}`")))
+        };
+        let cast = Cast {
+            victim_tenant: need("victim_tenant")?,
+            owner: need("owner")?,
+            admin: find("admin"),
+            member: need("member")?,
+            outsider: need("outsider")?,
+            removed_member: need("removed_member")?,
+            share_header: need("share_header")?.to_lowercase(),
+            share_token_valid: find("share_token_valid"),
+            share_token_expired: need("share_token_expired")?,
+            share_token_revoked: need("share_token_revoked")?,
+        };
+        let users = [
+            &cast.owner,
+            &cast.member,
+            &cast.outsider,
+            &cast.removed_member,
+        ];
+        if (1..users.len()).any(|i| users[..i].contains(&users[i])) {
+            return Err(SetupError::Cast(
+                "owner, member, outsider and removed_member must be four different users".into(),
+            ));
+        }
+        Ok(cast)
+    }
+
+    pub fn attacker(&self, attacker: Attacker) -> Identity {
+        let share = |token: &str| json!({ self.share_header.as_str(): token });
+        match attacker {
+            Attacker::Anon => Identity::anon("anon", json!({})),
+            Attacker::Outsider => Identity::user("user of another tenant", &self.outsider),
+            Attacker::PlainMember => Identity::user("plain member", &self.member),
+            Attacker::RemovedMember => Identity::user("removed member", &self.removed_member),
+            Attacker::ExpiredShareLink => Identity::anon(
+                "anon with an expired share link",
+                share(&self.share_token_expired),
+            ),
+            Attacker::RevokedShareLink => Identity::anon(
+                "anon with a revoked share link",
+                share(&self.share_token_revoked),
+            ),
+        }
+    }
+
+    /// The legitimate actor a tag names, for this row: the one whose access must succeed.
+    pub fn legitimate(&self, principal: &Principal, row: &Value) -> Result<Identity, String> {
+        Ok(match principal {
+            Principal::Anon => Identity::anon("anon", json!({})),
+            Principal::Authenticated => Identity::user("user of another tenant", &self.outsider),
+            Principal::Member => Identity::user("plain member", &self.member),
+            Principal::Admin => match &self.admin {
+                Some(admin) => Identity::user("admin", admin),
+                None => Identity::user("owner", &self.owner),
+            },
+            Principal::Owner => Identity::user("owner", &self.owner),
+            Principal::Creator(column) => {
+                let creator = row_text(row, column)
+                    .ok_or_else(|| format!("the row has no `{column}` to name its creator"))?;
+                Identity::user("creator", &creator)
+            }
+            Principal::Share => {
+                let token = self.share_token_valid.as_deref().ok_or(
+                    "the tag allows `share` but attack_matrix.actors has no share_token_valid",
+                )?;
+                Identity::anon(
+                    "anon with a valid share link",
+                    json!({ self.share_header.as_str(): token }),
+                )
+            }
+        })
+    }
+}
+
+/// A column of a row read as `to_jsonb`, as text (`->>` semantics); None when absent or null.
+pub fn row_text(row: &Value, column: &str) -> Option<String> {
+    match row.get(column)? {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cast() -> Cast {
+        Cast {
+            victim_tenant: "w".into(),
+            owner: "o".into(),
+            admin: None,
+            member: "m".into(),
+            outsider: "x".into(),
+            removed_member: "r".into(),
+            share_header: "x-share-token".into(),
+            share_token_valid: None,
+            share_token_expired: "e".into(),
+            share_token_revoked: "v".into(),
+        }
+    }
+
+    fn allowed_attackers(allowed: &[Principal], row: &Value) -> Vec<Attacker> {
+        Attacker::ALL
+            .into_iter()
+            .filter(|a| a.is_allowed(allowed, row, &cast()))
+            .collect()
+    }
+
+    #[test]
+    fn only_what_the_tag_grants_exempts_an_attacker() {
+        let row = json!({ "author_id": "m" });
+        assert!(allowed_attackers(&[], &row).is_empty());
+        assert!(allowed_attackers(&[Principal::Owner, Principal::Admin], &row).is_empty());
+        assert!(
+            allowed_attackers(&[Principal::Share], &row).is_empty(),
+            "a dead token is no share"
+        );
+        assert_eq!(
+            allowed_attackers(&[Principal::Member], &row),
+            [Attacker::PlainMember]
+        );
+        assert_eq!(
+            allowed_attackers(&[Principal::Creator("author_id".into())], &row),
+            [Attacker::PlainMember]
+        );
+        assert!(allowed_attackers(
+            &[Principal::Creator("author_id".into())],
+            &json!({ "author_id": "o" })
+        )
+        .is_empty());
+        assert_eq!(
+            allowed_attackers(&[Principal::Authenticated], &row),
+            [
+                Attacker::Outsider,
+                Attacker::PlainMember,
+                Attacker::RemovedMember
+            ]
+        );
+        assert_eq!(
+            allowed_attackers(&[Principal::Anon], &row),
+            [
+                Attacker::Anon,
+                Attacker::ExpiredShareLink,
+                Attacker::RevokedShareLink
+            ]
+        );
+    }
+
+    #[test]
+    fn share_link_attackers_send_their_token_in_the_configured_header() {
+        let identity = cast().attacker(Attacker::RevokedShareLink);
+        assert_eq!(identity.role, "anon");
+        assert_eq!(identity.headers, json!({ "x-share-token": "v" }));
+        assert!(
+            cast().legitimate(&Principal::Share, &json!({})).is_err(),
+            "no valid token in the cast"
+        );
+    }
+}
