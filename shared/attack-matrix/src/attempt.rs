@@ -69,11 +69,7 @@ impl std::fmt::Display for Outcome {
 }
 
 /// The statement attacking `target` with `command`, and the JSON row it takes.
-pub fn statement<'t>(
-    target: &'t Target,
-    command: Command,
-    victim: usize,
-) -> (String, Option<&'t Value>) {
+pub fn statement(target: &Target, command: Command, victim: usize) -> (String, Option<&Value>) {
     let table = &target.table;
     let victim = &target.victims[victim];
     match command {
