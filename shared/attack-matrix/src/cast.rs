@@ -9,8 +9,9 @@ use tokio_postgres::Client;
 use crate::tags::Principal;
 use crate::SetupError;
 
-/// The five kinds of attacker the matrix sends at every table and command (six identities: the
-/// share-link holder comes with an expired and with a revoked token).
+/// The five kinds of attacker the matrix sends at every table and command, as eight identities:
+/// the share-link holder comes with an expired and with a revoked token, each sent anonymously
+/// (how a shared row is read) and by a signed-in user of another tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Attacker {
     Anon,
@@ -19,16 +20,20 @@ pub enum Attacker {
     RemovedMember,
     ExpiredShareLink,
     RevokedShareLink,
+    SignedInExpiredShareLink,
+    SignedInRevokedShareLink,
 }
 
 impl Attacker {
-    pub const ALL: [Attacker; 6] = [
+    pub const ALL: [Attacker; 8] = [
         Attacker::Anon,
         Attacker::Outsider,
         Attacker::PlainMember,
         Attacker::RemovedMember,
         Attacker::ExpiredShareLink,
         Attacker::RevokedShareLink,
+        Attacker::SignedInExpiredShareLink,
+        Attacker::SignedInRevokedShareLink,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,12 +44,14 @@ impl Attacker {
             Attacker::RemovedMember => "removed member",
             Attacker::ExpiredShareLink => "anon with an expired share link",
             Attacker::RevokedShareLink => "anon with a revoked share link",
+            Attacker::SignedInExpiredShareLink => "outsider with an expired share link",
+            Attacker::SignedInRevokedShareLink => "outsider with a revoked share link",
         }
     }
 
     /// Whether the tag lets this attacker run the command on this row: then it is no attack.
-    /// Anon callers are allowed only by `anon` (a share token is not `share` unless it is valid);
-    /// signed-in non-members only by `authenticated`; the plain member also by `member` or by
+    /// Anon callers are allowed only by `anon` (a dead share token is no `share`); signed-in
+    /// non-members only by `authenticated`; the plain member also by `member` or by
     /// being the row's creator. `admin` and `owner` never cover an attacker.
     pub fn is_allowed(self, allowed: &[Principal], row: &Value, cast: &Cast) -> bool {
         allowed.iter().any(|principal| match (self, principal) {
@@ -53,7 +60,11 @@ impl Attacker {
                 Principal::Anon,
             ) => true,
             (
-                Attacker::Outsider | Attacker::RemovedMember | Attacker::PlainMember,
+                Attacker::Outsider
+                | Attacker::RemovedMember
+                | Attacker::PlainMember
+                | Attacker::SignedInExpiredShareLink
+                | Attacker::SignedInRevokedShareLink,
                 Principal::Authenticated,
             ) => true,
             (Attacker::PlainMember, Principal::Member) => true,
@@ -176,6 +187,14 @@ impl Cast {
                 "anon with a revoked share link",
                 share(&self.share_token_revoked),
             ),
+            Attacker::SignedInExpiredShareLink => Identity {
+                headers: share(&self.share_token_expired),
+                ..Identity::user("outsider with an expired share link", &self.outsider)
+            },
+            Attacker::SignedInRevokedShareLink => Identity {
+                headers: share(&self.share_token_revoked),
+                ..Identity::user("outsider with a revoked share link", &self.outsider)
+            },
         }
     }
 
@@ -270,7 +289,9 @@ mod tests {
             [
                 Attacker::Outsider,
                 Attacker::PlainMember,
-                Attacker::RemovedMember
+                Attacker::RemovedMember,
+                Attacker::SignedInExpiredShareLink,
+                Attacker::SignedInRevokedShareLink,
             ]
         );
         assert_eq!(
