@@ -107,9 +107,19 @@ impl Report {
     }
 
     pub fn has_leak(&self, table: &str, command: Command, attacker: &str) -> bool {
-        self.leaks
+        Self::names(&self.leaks, table, command, attacker)
+    }
+
+    /// A leak, or an error other than 42501: the attempt got past the grants and the policies.
+    pub fn was_not_denied(&self, table: &str, command: Command, attacker: &str) -> bool {
+        self.has_leak(table, command, attacker)
+            || Self::names(&self.unexpected, table, command, attacker)
+    }
+
+    fn names(findings: &[Finding], table: &str, command: Command, actor: &str) -> bool {
+        findings
             .iter()
-            .any(|l| l.table == table && l.command == command && l.actor == attacker)
+            .any(|f| f.table == table && f.command == command && f.actor == actor)
     }
 }
 
