@@ -1,6 +1,7 @@
 //! The generated attack matrix: for EVERY table in a schema the API roles can use, every command
 //! (select, insert, update, delete, truncate) and every attacker (anon, a user of another tenant,
-//! a plain member, a removed member, anon holding an expired or a revoked share link), attempt the
+//! a plain member, a removed member, an expired or a revoked share-link token sent anonymously
+//! and by a signed-in user of another tenant), attempt the
 //! access on each of a victim tenant's rows and require a denial: SQLSTATE 42501, or zero rows
 //! where a policy's USING hides them. The legitimate actor's same access is the control: it must
 //! succeed wherever the table's tag allows it, so a denial is never vacuous (a malformed attempt
@@ -48,52 +49,20 @@ pub async fn classify(superuser: &Client) -> Result<(Cast, Classification), Setu
 /// about the schema is in the report.
 pub async fn run(superuser: &Client, authenticator: &mut Client) -> Result<Report, SetupError> {
     let (cast, classification) = classify(superuser).await?;
-    let mut report = Report::new(&classification, Attacker::ALL.len());
-    let mut proven_users = BTreeSet::new();
+    let mut run = Run {
+        report: Report::new(&classification, Attacker::ALL.len()),
+        cast,
+        authenticator,
+        proven_users: BTreeSet::new(),
+    };
     for target in &classification.targets {
         for (index, victim) in target.victims.iter().enumerate() {
-            let class = &target.tag.classes[victim.class];
             for command in Command::ALL {
-                let allowed = &class.allowed[&command];
-                for principal in allowed {
-                    let finding = |outcome: String| Finding {
-                        table: target.table.name.clone(),
-                        command,
-                        actor: principal.to_string(),
-                        row: victim.key.clone(),
-                        outcome,
-                    };
-                    let identity = match cast.legitimate(principal, &victim.row) {
-                        Ok(identity) => identity,
-                        Err(reason) => {
-                            report.failed_controls.push(finding(reason));
-                            continue;
-                        }
-                    };
-                    let outcome =
-                        attempt::run(authenticator, &identity, target, command, index).await?;
-                    if outcome.is_success(command) {
-                        report.controls_passed += 1;
-                        proven_users.extend(user_of(&identity));
-                    } else {
-                        report
-                            .failed_controls
-                            .push(finding(format!("{}: {outcome}", identity.label)));
-                    }
-                }
-                for attacker in Attacker::ALL {
-                    if attacker.is_allowed(allowed, &victim.row, &cast) {
-                        report.legitimate += 1;
-                        continue;
-                    }
-                    let identity = cast.attacker(attacker);
-                    let outcome =
-                        attempt::run(authenticator, &identity, target, command, index).await?;
-                    report.record_attack(target, command, attacker, victim, outcome);
-                }
+                run.controls(target, command, index).await?;
+                run.attacks(target, command, index).await?;
             }
             if !row_is_addressable(superuser, target, index).await? {
-                report.failed_controls.push(Finding {
+                run.report.failed_controls.push(Finding {
                     table: target.table.name.clone(),
                     command: Command::Select,
                     actor: "superuser".into(),
@@ -103,14 +72,89 @@ pub async fn run(superuser: &Client, authenticator: &mut Client) -> Result<Repor
             }
         }
     }
-    for (name, user) in [("owner", &cast.owner), ("member", &cast.member)] {
-        if !proven_users.contains(user.as_str()) {
-            report.cast_problems.push(format!(
-                "the {name} ({user}) passed no control: no tag grants it anything, or it is not really the victim tenant's {name}"
-            ));
+    run.check_cast_was_proven();
+    Ok(run.report)
+}
+
+struct Run<'c> {
+    report: Report,
+    cast: Cast,
+    authenticator: &'c mut Client,
+    /// Users whose legitimate access succeeded at least once.
+    proven_users: BTreeSet<String>,
+}
+
+impl Run<'_> {
+    /// Every principal the tag allows the command to must succeed.
+    async fn controls(
+        &mut self,
+        target: &Target,
+        command: Command,
+        index: usize,
+    ) -> Result<(), SetupError> {
+        let victim = &target.victims[index];
+        for principal in &target.tag.classes[victim.class].allowed[&command] {
+            let finding = |outcome: String| Finding {
+                table: target.table.name.clone(),
+                command,
+                actor: principal.to_string(),
+                row: victim.key.clone(),
+                outcome,
+            };
+            let identity = match self.cast.legitimate(principal, &victim.row) {
+                Ok(identity) => identity,
+                Err(reason) => {
+                    self.report.failed_controls.push(finding(reason));
+                    continue;
+                }
+            };
+            let outcome =
+                attempt::run(self.authenticator, &identity, target, command, index).await?;
+            if outcome.is_success(command) {
+                self.report.controls_passed += 1;
+                self.proven_users.extend(user_of(&identity));
+            } else {
+                let failure = format!("{}: {outcome}", identity.label);
+                self.report.failed_controls.push(finding(failure));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every attacker the tag does not allow the command to must be denied.
+    async fn attacks(
+        &mut self,
+        target: &Target,
+        command: Command,
+        index: usize,
+    ) -> Result<(), SetupError> {
+        let victim = &target.victims[index];
+        let allowed = &target.tag.classes[victim.class].allowed[&command];
+        for attacker in Attacker::ALL {
+            if attacker.is_allowed(allowed, &victim.row, &self.cast) {
+                self.report.legitimate += 1;
+                continue;
+            }
+            let identity = self.cast.attacker(attacker);
+            let outcome =
+                attempt::run(self.authenticator, &identity, target, command, index).await?;
+            self.report
+                .record_attack(target, command, attacker, victim, outcome);
+        }
+        Ok(())
+    }
+
+    /// The owner and the member must each have succeeded somewhere, or the cast names users
+    /// who are not what it says (and the "plain member" attacks would prove nothing).
+    fn check_cast_was_proven(&mut self) {
+        for (name, user) in [("owner", &self.cast.owner), ("member", &self.cast.member)] {
+            if !self.proven_users.contains(user.as_str()) {
+                self.report.cast_problems.push(format!(
+                    "the {name} ({user}) passed no control: no tag grants it anything, or it is not really the victim tenant's {name}"
+                ));
+            }
         }
     }
-    Ok(report)
 }
 
 fn user_of(identity: &Identity) -> Option<String> {
