@@ -1,0 +1,54 @@
+//! Benchmark-only worker: each route answers the same tiny reply, one without any check and one
+//! behind a guard, so `ci/bench-guards` can measure what the guard costs inside workerd. The
+//! verifiers are built per request, as the edge functions build theirs.
+
+use edge_guard::{JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier};
+use worker::{event, Context, Env, Method, Request, Response};
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let outcome = match (req.method(), req.path().as_str()) {
+        (Method::Get, "/none") => Ok(()),
+        (Method::Get, "/hs256") => hs256(&req, &env),
+        (Method::Post, "/none") => req.bytes().await.map(drop).map_err(internal),
+        (Method::Post, "/paddle") => paddle(&mut req, &env).await,
+        _ => return Response::error("not found", 404),
+    };
+    match outcome {
+        Ok(()) => Response::ok("ok"),
+        Err(refusal) => Response::error(refusal.to_json(), refusal.status),
+    }
+}
+
+fn hs256(req: &Request, env: &Env) -> Result<(), Refusal> {
+    let secret = env
+        .secret("SUPABASE_JWT_SECRET")
+        .map_err(internal)?
+        .to_string();
+    let authorization = req.headers().get("authorization").map_err(internal)?;
+    SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
+        .verify_user(authorization.as_deref())
+        .map(drop)
+}
+
+async fn paddle(req: &mut Request, env: &Env) -> Result<(), Refusal> {
+    let secret = env
+        .secret("PADDLE_WEBHOOK_SECRETS")
+        .map_err(internal)?
+        .to_string();
+    // The whole run must fit the window: the prepared signatures are made once, before it.
+    let verifier = PaddleVerifier::new([secret.as_str()], 300).ok_or_else(|| internal("secret"))?;
+    let signature = req.headers().get("paddle-signature").map_err(internal)?;
+    let body = req.bytes().await.map_err(internal)?;
+    let now = worker::Date::now().as_millis() / 1000;
+    verifier.verify(signature.as_deref(), &body, now).map(drop)
+}
+
+/// A benchmark set up wrongly must show as failed requests in wrk's output, not as fast ones.
+fn internal(_error: impl std::fmt::Debug) -> Refusal {
+    Refusal::new(
+        500,
+        "bench_misconfigured",
+        "the benchmark worker is misconfigured",
+    )
+}
