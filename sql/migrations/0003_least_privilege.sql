@@ -30,8 +30,8 @@ create or replace function private.assert_service_role() returns void
     end if;
   end
   $$;
+-- Called only from inside SECURITY DEFINER functions (as their owner): no role needs EXECUTE.
 revoke execute on function private.assert_service_role() from public, anon, authenticated;
-grant execute on function private.assert_service_role() to service_role;
 
 -- sha256 of a request header's value, as PostgREST copies headers into `request.headers`
 -- (lower-case names). NULL when the header is absent or empty. Secrets such as share-link tokens
