@@ -530,7 +530,7 @@ async fn soft_deleted_notes_and_workspaces_are_purged_after_the_grace_period() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(workspaces_left, [recent_workspace.clone()]);
+    assert_eq!(workspaces_left, [recent_workspace.as_str()]);
     assert_eq!(last_run(&admin, "purge_soft_deleted").await.0, "schedule");
     admin
         .execute(
