@@ -24,7 +24,8 @@ create index if not exists memberships_user_id_idx on public.memberships (user_i
 
 -- The caller's workspaces, by what the caller may do there. SECURITY DEFINER so that reading
 -- memberships inside a policy does not recurse through memberships' own policies; search_path
--- pinned to ''. Policies call them as `col in (select private.…())` so they run once per statement.
+-- pinned to ''. Policies call them as `col = any (array(select private.…()))`: one call per statement,
+-- and the comparison stays indexable (an `in (select …)` under an OR forces a sequential scan).
 create or replace function private.current_workspace_ids() returns setof uuid
   language sql stable security definer set search_path = ''
   as $$
@@ -86,7 +87,7 @@ create or replace function private.guard_workspace_deletion() returns trigger
   as $$
   begin
     if new.deleted_at is distinct from old.deleted_at and (select auth.role()) = 'authenticated' then
-      if not (old.id in (select private.owned_workspace_ids())) then
+      if not (old.id = any (array(select private.owned_workspace_ids()))) then
         raise exception 'only an owner deletes or restores a workspace' using errcode = '42501';
       end if;
       if (select auth.jwt() ->> 'aal') is distinct from 'aal2' then
@@ -139,7 +140,7 @@ grant select, update (role), delete on public.memberships to authenticated;
 drop policy if exists workspaces_select_member on public.workspaces;
 create policy workspaces_select_member on public.workspaces
   for select to authenticated
-  using (id in (select private.current_workspace_ids()) or id in (select private.owned_workspace_ids()));
+  using (id = any (array(select private.current_workspace_ids())) or id = any (array(select private.owned_workspace_ids())));
 
 drop policy if exists workspaces_insert_as_creator on public.workspaces;
 create policy workspaces_insert_as_creator on public.workspaces
@@ -149,27 +150,27 @@ create policy workspaces_insert_as_creator on public.workspaces
 drop policy if exists workspaces_update_manager on public.workspaces;
 create policy workspaces_update_manager on public.workspaces
   for update to authenticated
-  using (id in (select private.managed_workspace_ids()) or id in (select private.owned_workspace_ids()))
-  with check (id in (select private.managed_workspace_ids()) or id in (select private.owned_workspace_ids()));
+  using (id = any (array(select private.managed_workspace_ids())) or id = any (array(select private.owned_workspace_ids())))
+  with check (id = any (array(select private.managed_workspace_ids())) or id = any (array(select private.owned_workspace_ids())));
 
 drop policy if exists memberships_select_same_workspace on public.memberships;
 create policy memberships_select_same_workspace on public.memberships
   for select to authenticated
-  using (workspace_id in (select private.current_workspace_ids()));
+  using (workspace_id = any (array(select private.current_workspace_ids())));
 
 -- Owners and admins change roles; only an owner touches an owner's row or makes an owner.
 drop policy if exists memberships_update_manager on public.memberships;
 create policy memberships_update_manager on public.memberships
   for update to authenticated
-  using (workspace_id in (select private.managed_workspace_ids())
-         and (role <> 'owner' or workspace_id in (select private.owned_workspace_ids())))
-  with check (workspace_id in (select private.managed_workspace_ids())
-              and (role <> 'owner' or workspace_id in (select private.owned_workspace_ids())));
+  using (workspace_id = any (array(select private.managed_workspace_ids()))
+         and (role <> 'owner' or workspace_id = any (array(select private.owned_workspace_ids()))))
+  with check (workspace_id = any (array(select private.managed_workspace_ids()))
+              and (role <> 'owner' or workspace_id = any (array(select private.owned_workspace_ids()))));
 
 -- A member leaves on their own; owners and admins remove others (an owner only by an owner).
 drop policy if exists memberships_delete_self_or_manager on public.memberships;
 create policy memberships_delete_self_or_manager on public.memberships
   for delete to authenticated
   using ((user_id = (select auth.uid()) and role <> 'owner')
-         or (workspace_id in (select private.managed_workspace_ids())
-             and (role <> 'owner' or workspace_id in (select private.owned_workspace_ids()))));
+         or (workspace_id = any (array(select private.managed_workspace_ids()))
+             and (role <> 'owner' or workspace_id = any (array(select private.owned_workspace_ids())))));

@@ -30,7 +30,7 @@ drop policy if exists notes_insert_member_as_self on public.notes;
 create policy notes_insert_member_as_self on public.notes
   for insert to authenticated
   with check (
-    workspace_id in (select private.current_workspace_ids())
+    workspace_id = any (array(select private.current_workspace_ids()))
     and author_id = (select auth.uid())
   );
 
@@ -38,10 +38,10 @@ create policy notes_insert_member_as_self on public.notes
 drop policy if exists notes_update_author on public.notes;
 create policy notes_update_author on public.notes
   for update to authenticated
-  using (workspace_id in (select private.current_workspace_ids()) and author_id = (select auth.uid()))
-  with check (workspace_id in (select private.current_workspace_ids()) and author_id = (select auth.uid()));
+  using (workspace_id = any (array(select private.current_workspace_ids())) and author_id = (select auth.uid()))
+  with check (workspace_id = any (array(select private.current_workspace_ids())) and author_id = (select auth.uid()));
 
 drop policy if exists notes_delete_author on public.notes;
 create policy notes_delete_author on public.notes
   for delete to authenticated
-  using (workspace_id in (select private.current_workspace_ids()) and author_id = (select auth.uid()));
+  using (workspace_id = any (array(select private.current_workspace_ids())) and author_id = (select auth.uid()));

@@ -24,7 +24,7 @@ grant select on public.audit_log to authenticated;
 drop policy if exists audit_log_select_manager on public.audit_log;
 create policy audit_log_select_manager on public.audit_log
   for select to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 -- Row trigger for audited tables. TG_ARGV[0] names the row's tenant column, TG_ARGV[1] the column
 -- that identifies the row. SECURITY DEFINER: the caller has no grant on audit_log.

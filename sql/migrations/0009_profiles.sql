@@ -14,7 +14,7 @@ create or replace function private.co_member_ids() returns setof uuid
   language sql stable security definer set search_path = ''
   as $$
     select distinct m.user_id from public.memberships m
-     where m.workspace_id in (select private.current_workspace_ids())
+     where m.workspace_id = any (array(select private.current_workspace_ids()))
   $$;
 revoke execute on function private.co_member_ids() from public, anon;
 grant execute on function private.co_member_ids() to authenticated;
@@ -28,7 +28,7 @@ grant select, insert (id, display_name, avatar_url), update (display_name, avata
 drop policy if exists profiles_select_self_or_co_member on public.profiles;
 create policy profiles_select_self_or_co_member on public.profiles
   for select to authenticated
-  using (id = (select auth.uid()) or id in (select private.co_member_ids()));
+  using (id = (select auth.uid()) or id = any (array(select private.co_member_ids())));
 
 drop policy if exists profiles_insert_self on public.profiles;
 create policy profiles_insert_self on public.profiles

@@ -64,17 +64,17 @@ grant insert (workspace_id, user_id, role) on public.memberships to authenticate
 drop policy if exists invitations_select_manager on public.invitations;
 create policy invitations_select_manager on public.invitations
   for select to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop policy if exists invitations_insert_manager on public.invitations;
 create policy invitations_insert_manager on public.invitations
   for insert to authenticated
-  with check (workspace_id in (select private.managed_workspace_ids()) and invited_by = (select auth.uid()));
+  with check (workspace_id = any (array(select private.managed_workspace_ids())) and invited_by = (select auth.uid()));
 
 drop policy if exists invitations_delete_manager on public.invitations;
 create policy invitations_delete_manager on public.invitations
   for delete to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 -- Joining: only as oneself, into the workspace and with the role the invitation names.
 drop policy if exists memberships_insert_invited_self on public.memberships;

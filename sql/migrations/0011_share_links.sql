@@ -47,7 +47,7 @@ grant select, insert (id, workspace_id, note_id, token_hash, expires_at), update
 drop policy if exists share_links_select_manager on public.share_links;
 create policy share_links_select_manager on public.share_links
   for select to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 -- The creator must be able to read the note (the subquery runs under the caller's own RLS): an
 -- admin cannot publish a member's private note by guessing its id.
@@ -55,7 +55,7 @@ drop policy if exists share_links_insert_manager on public.share_links;
 create policy share_links_insert_manager on public.share_links
   for insert to authenticated
   with check (
-    workspace_id in (select private.managed_workspace_ids())
+    workspace_id = any (array(select private.managed_workspace_ids()))
     and created_by = (select auth.uid())
     and note_id in (select n.id from public.notes n)
   );
@@ -63,13 +63,13 @@ create policy share_links_insert_manager on public.share_links
 drop policy if exists share_links_update_manager on public.share_links;
 create policy share_links_update_manager on public.share_links
   for update to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()))
-  with check (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())))
+  with check (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop policy if exists share_links_delete_manager on public.share_links;
 create policy share_links_delete_manager on public.share_links
   for delete to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop trigger if exists share_links_audit on public.share_links;
 create trigger share_links_audit after insert or update or delete on public.share_links
@@ -83,12 +83,12 @@ drop policy if exists notes_select_member on public.notes;
 create policy notes_select_member on public.notes
   for select to authenticated
   using (
-    (workspace_id in (select private.current_workspace_ids())
+    (workspace_id = any (array(select private.current_workspace_ids()))
      and (author_id = (select auth.uid()) or (visibility = 'team' and deleted_at is null)))
-    or id in (select private.shared_note_ids())
+    or id = any (array(select private.shared_note_ids()))
   );
 
 drop policy if exists notes_select_shared on public.notes;
 create policy notes_select_shared on public.notes
   for select to anon
-  using (id in (select private.shared_note_ids()));
+  using (id = any (array(select private.shared_note_ids())));

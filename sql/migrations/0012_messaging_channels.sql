@@ -22,23 +22,23 @@ grant select, insert (id, workspace_id, provider, phone_number_id, display_phone
 drop policy if exists messaging_channels_select_member on public.messaging_channels;
 create policy messaging_channels_select_member on public.messaging_channels
   for select to authenticated
-  using (workspace_id in (select private.current_workspace_ids()));
+  using (workspace_id = any (array(select private.current_workspace_ids())));
 
 drop policy if exists messaging_channels_insert_manager on public.messaging_channels;
 create policy messaging_channels_insert_manager on public.messaging_channels
   for insert to authenticated
-  with check (workspace_id in (select private.managed_workspace_ids()) and created_by = (select auth.uid()));
+  with check (workspace_id = any (array(select private.managed_workspace_ids())) and created_by = (select auth.uid()));
 
 drop policy if exists messaging_channels_update_manager on public.messaging_channels;
 create policy messaging_channels_update_manager on public.messaging_channels
   for update to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()))
-  with check (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())))
+  with check (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop policy if exists messaging_channels_delete_manager on public.messaging_channels;
 create policy messaging_channels_delete_manager on public.messaging_channels
   for delete to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop trigger if exists messaging_channels_audit on public.messaging_channels;
 create trigger messaging_channels_audit after insert or update or delete on public.messaging_channels

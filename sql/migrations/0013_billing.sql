@@ -39,4 +39,4 @@ grant select on public.billing_accounts to authenticated;
 drop policy if exists billing_accounts_select_manager on public.billing_accounts;
 create policy billing_accounts_select_manager on public.billing_accounts
   for select to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));

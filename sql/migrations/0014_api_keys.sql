@@ -28,18 +28,18 @@ grant select, insert (id, workspace_id, name, prefix, key_hash, scopes, expires_
 drop policy if exists api_keys_select_manager on public.api_keys;
 create policy api_keys_select_manager on public.api_keys
   for select to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())));
 
 drop policy if exists api_keys_insert_manager on public.api_keys;
 create policy api_keys_insert_manager on public.api_keys
   for insert to authenticated
-  with check (workspace_id in (select private.managed_workspace_ids()) and created_by = (select auth.uid()));
+  with check (workspace_id = any (array(select private.managed_workspace_ids())) and created_by = (select auth.uid()));
 
 drop policy if exists api_keys_update_manager on public.api_keys;
 create policy api_keys_update_manager on public.api_keys
   for update to authenticated
-  using (workspace_id in (select private.managed_workspace_ids()))
-  with check (workspace_id in (select private.managed_workspace_ids()));
+  using (workspace_id = any (array(select private.managed_workspace_ids())))
+  with check (workspace_id = any (array(select private.managed_workspace_ids())));
 
 -- Supabase's MFA template: RESTRICTIVE, so it narrows every permissive policy above. The helper
 -- alone is wrapped in `select` (the form splinter's auth_rls_initplan lint recognises).
