@@ -546,7 +546,8 @@ fn plant_old_processed_event(tag: &str) -> String {
 fn cron_runs(trigger: &str) -> i64 {
     superuser()
         .query_one(
-            "select count(*) from public.cron_runs where trigger = $1",
+            "select count(*) from public.cron_runs
+              where job = 'purge_processed_webhook_events' and trigger = $1",
             &[&trigger],
         )
         .unwrap()

@@ -1,5 +1,6 @@
--- Why: local development and the end-to-end tests need two tenants with one user each, and an old
--- processed webhook event for the retention job to purge. Safe to load twice. Local data only.
+-- Why: local development and the end-to-end tests need two tenants with one user each (owners,
+-- with profiles), and an old processed webhook event for the retention job to purge. Safe to load
+-- twice. Local data only. The attack fixture for tests is sql/tests/fixtures/tenants.sql.
 insert into public.workspaces (id, name) values
   ('a0000000-0000-4000-8000-00000000000a', 'Acme (tenant A)'),
   ('b0000000-0000-4000-8000-00000000000b', 'Globex (tenant B)')
@@ -9,6 +10,11 @@ insert into public.memberships (workspace_id, user_id, role) values
   ('a0000000-0000-4000-8000-00000000000a', 'aaaaaaaa-0000-4000-8000-000000000001', 'owner'),
   ('b0000000-0000-4000-8000-00000000000b', 'bbbbbbbb-0000-4000-8000-000000000002', 'owner')
 on conflict do nothing;
+
+insert into public.profiles (id, display_name) values
+  ('aaaaaaaa-0000-4000-8000-000000000001', 'Ada (Acme)'),
+  ('bbbbbbbb-0000-4000-8000-000000000002', 'Bob (Globex)')
+on conflict (id) do nothing;
 
 insert into public.notes (id, workspace_id, author_id, body) values
   ('a1000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000000a',

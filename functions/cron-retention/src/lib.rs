@@ -1,5 +1,5 @@
-//! Retention of processed webhook events.
-//! Guards: the platform's scheduled event (`[triggers] crons`), or `POST` with `X-Cron-Secret`.
+//! Retention jobs: processed webhook events, then workspaces and notes past their deletion grace
+//! period, in one transaction. Guards: the platform's scheduled event (`[triggers] crons`), or `POST` with `X-Cron-Secret`.
 //! A scheduled run cannot report failure to anyone, so every run records itself in `cron_runs`
 //! and a failure is logged.
 
@@ -8,7 +8,10 @@ use edge_adapter::{
     ApiError, Reply,
 };
 use edge_guard::CronCaller;
-use rls_db::retention::{purge_processed_webhook_events, DEFAULT_WEBHOOK_RETENTION_DAYS};
+use rls_db::retention::{
+    purge_processed_webhook_events, purge_soft_deleted, DEFAULT_SOFT_DELETE_GRACE_DAYS,
+    DEFAULT_WEBHOOK_RETENTION_DAYS,
+};
 use rls_db::RequestInfo;
 use serde_json::json;
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
@@ -27,7 +30,12 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         headers: json!({}),
     };
     match purge(&caller, &request, &env).await {
-        Ok(purged) => worker::console_log!("retention: purged {purged} processed webhook events"),
+        Ok(Purged {
+            webhook_events,
+            soft_deleted,
+        }) => worker::console_log!(
+            "retention: purged {webhook_events} processed webhook events, {soft_deleted} soft-deleted rows"
+        ),
         Err(error) => worker::console_error!("retention failed: {:?}", error.status_code_message()),
     }
 }
@@ -38,19 +46,39 @@ async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
     let purged = purge(&caller, &request_info(&req), &env).await?;
     Ok(Reply::json(
         200,
-        json!({ "job": "purge_processed_webhook_events", "purged": purged }),
+        json!({
+            "job": "purge_processed_webhook_events",
+            "purged": purged.webhook_events,
+            "soft_deleted_purged": purged.soft_deleted,
+        }),
     ))
 }
 
-async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<i64, ApiError> {
+/// How many rows each job removed.
+struct Purged {
+    webhook_events: i64,
+    soft_deleted: i64,
+}
+
+async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<Purged, ApiError> {
     let retention_days =
         optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
+    let grace_days =
+        optional_number(env, "SOFT_DELETE_GRACE_DAYS")?.unwrap_or(DEFAULT_SOFT_DELETE_GRACE_DAYS);
     in_transaction(
         env,
         caller,
         Access::ReadWrite,
         request,
-        move |tx, caller| Box::pin(purge_processed_webhook_events(tx, caller, retention_days)),
+        move |tx, caller| {
+            Box::pin(async move {
+                Ok(Purged {
+                    webhook_events: purge_processed_webhook_events(tx, caller, retention_days)
+                        .await?,
+                    soft_deleted: purge_soft_deleted(tx, caller, grace_days).await?,
+                })
+            })
+        },
     )
     .await
 }

@@ -31,7 +31,9 @@ select a.attname::text, a.atttypid::regtype::text, a.attidentity = 'a' or a.attg
        exists (select 1 from pg_catalog.pg_index i
                 where i.indrelid = a.attrelid and i.indisunique and a.attnum = any(i.indkey)),
        exists (select 1 from pg_catalog.pg_constraint f
-                where f.conrelid = a.attrelid and f.contype = 'f' and a.attnum = any(f.conkey))
+                where f.conrelid = a.attrelid and f.contype = 'f' and a.attnum = any(f.conkey)),
+       has_column_privilege('anon', a.attrelid, a.attnum, 'INSERT')
+         or has_column_privilege('authenticated', a.attrelid, a.attnum, 'INSERT')
   from pg_catalog.pg_attribute a
  where a.attrelid = $1::int8::oid and a.attnum > 0 and not a.attisdropped
  order by a.attnum";
@@ -47,6 +49,8 @@ pub struct Column {
     pub in_primary_key: bool,
     pub in_unique_key: bool,
     pub in_foreign_key: bool,
+    /// `anon` or `authenticated` may insert it (a table-level or a column grant).
+    pub api_may_insert: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +150,7 @@ pub async fn classify(superuser: &Client, cast: &Cast) -> Result<Classification,
                 in_primary_key: c.get(5),
                 in_unique_key: c.get(6),
                 in_foreign_key: c.get(7),
+                api_may_insert: c.get(8),
             })
             .collect();
         let table = Table {
@@ -227,9 +232,11 @@ async fn classify_table(
             .classes
             .iter()
             .enumerate()
-            .filter(|(_, class)| match &class.rows {
-                None => true,
-                Some((column, value)) => row_text(&row, column).as_deref() == Some(value),
+            .filter(|(_, class)| {
+                class
+                    .rows
+                    .iter()
+                    .all(|(column, wanted)| wanted.matches(row_text(&row, column).as_deref()))
             })
             .map(|(index, _)| index)
             .collect();
@@ -263,9 +270,7 @@ fn named_columns(tag: &TableTag) -> Vec<&str> {
         names.push(c.as_str());
     }
     for class in &tag.classes {
-        if let Some((column, _)) = &class.rows {
-            names.push(column);
-        }
+        names.extend(class.rows.iter().map(|(column, _)| column.as_str()));
         for principal in class.allowed.values().flatten() {
             if let Principal::Creator(column) = principal {
                 names.push(column);
@@ -315,11 +320,16 @@ fn shape(table: &Table, tag: &TableTag) -> Result<Shape, String> {
     for column in renewed {
         fresh.push((column.name.clone(), fresh_value(column)?));
     }
+    // What a client would send: the columns an API role may insert, the rest left to their
+    // defaults (a creator column defaulting to auth.uid() then names the caller). Where no API
+    // role may insert anything, every column: the attempt must be refused all the same.
+    let any_granted = table.columns.iter().any(|c| c.api_may_insert);
     let insert_columns = table
         .columns
         .iter()
         .filter(|c| {
             !c.not_insertable
+                && (c.api_may_insert || !any_granted)
                 && !fresh
                     .iter()
                     .any(|(name, sql)| *name == c.name && sql.is_none())
@@ -349,7 +359,9 @@ fn creator_columns(tag: &TableTag) -> Vec<&str> {
 
 /// SQL for a new, unique value of the column's type; None when its default should make one.
 fn fresh_value(column: &Column) -> Result<Option<String>, String> {
-    let random_hex = "encode(sha256(gen_random_uuid()::text::bytea), 'hex')";
+    // Fifteen random digits: unique enough, and they pass the usual format checks on ids
+    // (phone number ids, key prefixes).
+    let random_digits = "lpad(floor(random() * 1e15)::bigint::text, 15, '0')";
     Ok(match column.type_name.as_str() {
         _ if column.not_insertable => None,
         "smallint" | "integer" | "bigint" if column.has_default => None,
@@ -357,8 +369,10 @@ fn fresh_value(column: &Column) -> Result<Option<String>, String> {
             Some("(1000000 + floor(random() * 30000))::int".into())
         }
         "uuid" => Some("gen_random_uuid()".into()),
-        "text" | "character varying" | "citext" => Some(random_hex.into()),
+        "text" | "character varying" | "citext" => Some(random_digits.into()),
         "bytea" => Some("sha256(gen_random_uuid()::text::bytea)".into()),
+        // A time a day ahead: valid for expiry columns, which must lie after the insert time.
+        "timestamp with time zone" => Some("now() + interval '1 day'".into()),
         other => {
             return Err(format!(
                 "cannot make a fresh value of type {other} for key column `{}`: list the columns to renew with fresh=",

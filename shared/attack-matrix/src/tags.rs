@@ -1,15 +1,31 @@
 //! The `rls-matrix:` tag a table's comment carries: what the schema says each table allows.
-//! Grammar (documented for schema authors in sql/migrations/0008_attack_matrix_tags.sql):
+//! The tag is written in a `comment on table` beside the table, in the table's own migration.
 //!
 //! ```text
-//! rls-matrix: tenant=<t> [rows=<col>:<value>] select=<who> insert=<who> update=<who>
+//! rls-matrix: tenant=<t> [rows=<cond>(,<cond>)*] select=<who> insert=<who> update=<who>
 //!             delete=<who> truncate=<who> [fresh=<col>,…] [set=<col>]
 //! rls-matrix: service-only tenant=<t>
-//! <t>   := <col> | user:<col> | none
-//! <who> := none | <principal>(,<principal>)*
+//! <t>    := <col> | user:<col> | none
+//! <cond> := <col>:<value> | <col>:null | <col>:notnull
+//! <who>  := none | <principal>(,<principal>)*
 //! <principal> := anon | authenticated | member | admin | owner | share | creator:<col>
 //! ```
 //!
+//! `<t>`: which rows are the victim tenant's: `<col>` (rows whose column is the victim workspace
+//! id; `id` on the tenant table itself), `user:<col>` (per-user rows: the column is the victim
+//! owner's user id), `none` (platform-wide rows: every row is a victim).
+//! `<who>`: who may run the command on those rows: `authenticated` is any signed-in user,
+//! `member`/`admin`/`owner` are of the victim tenant, `creator:<col>` the user whose id is in that
+//! column of the row, `share` anon holding a valid share-link token. Every command is stated.
+//! `rows=`: the line covers only the rows meeting every condition (`<col>::text = <value>`, or
+//! the column is / is not NULL); with several lines each names its rows, and every victim row must
+//! fall under exactly one line.
+//! `fresh=`: columns the insert copy gets new values in (default: primary-key and unique columns
+//! that are neither foreign keys, the tenant column nor a creator column).
+//! `set=`: the column the update attempt sets to its own value (default: the first non-key column
+//! `authenticated` may update).
+//! An insert attempt sends only the columns an API role may insert (as a client would), so columns
+//! filled by defaults such as `auth.uid()` take the caller's values.
 //! Several lines make several row classes (each with `rows=`); `tenant`, `fresh` and `set` are
 //! per table and may be written once.
 
@@ -96,11 +112,31 @@ impl fmt::Display for Principal {
     }
 }
 
+/// What a `rows=` condition wants of its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// The column, as text, equals this.
+    Text(String),
+    Null,
+    NotNull,
+}
+
+impl Wanted {
+    /// Whether a column's value (as text; None when NULL) meets the condition.
+    pub fn matches(&self, value: Option<&str>) -> bool {
+        match self {
+            Wanted::Text(text) => value == Some(text.as_str()),
+            Wanted::Null => value.is_none(),
+            Wanted::NotNull => value.is_some(),
+        }
+    }
+}
+
 /// One tag line: the rows it covers and who may run each command on them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowClass {
-    /// `(column, value)`: only rows whose column, as text, equals value. None: every victim row.
-    pub rows: Option<(String, String)>,
+    /// `(column, wanted)` conditions a row must all meet. Empty: every victim row.
+    pub rows: Vec<(String, Wanted)>,
     /// Every command, each with its allowed principals (empty: nobody through the API).
     pub allowed: BTreeMap<Command, Vec<Principal>>,
 }
@@ -152,7 +188,7 @@ pub fn parse(comment: Option<&str>) -> Result<TableTag, TagError> {
         .iter()
         .map(|line| parse_line(line, &mut table))
         .collect::<Result<Vec<_>, _>>()?;
-    if classes.len() > 1 && classes.iter().any(|class| class.rows.is_none()) {
+    if classes.len() > 1 && classes.iter().any(|class| class.rows.is_empty()) {
         return Err(TagError::AmbiguousRows);
     }
     Ok(TableTag {
@@ -186,7 +222,7 @@ fn column(key: &str, value: &str) -> Result<String, TagError> {
 
 fn parse_line(line: &str, table: &mut TableLevel) -> Result<RowClass, TagError> {
     let mut service_only = false;
-    let mut rows = None;
+    let mut rows: Option<Vec<(String, Wanted)>> = None;
     let mut allowed = BTreeMap::new();
     for word in line.split_whitespace() {
         if word == "service-only" {
@@ -206,10 +242,21 @@ fn parse_line(line: &str, table: &mut TableLevel) -> Result<RowClass, TagError> 
         match key {
             "tenant" => set_once(&mut table.tenant, key, parse_tenant(value)?)?,
             "rows" => {
-                let (col, wanted) = value
-                    .split_once(':')
-                    .ok_or_else(|| TagError::MissingColumn(word.to_owned()))?;
-                set_once(&mut rows, key, (column(key, col)?, wanted.to_owned()))?;
+                let conditions = value
+                    .split(',')
+                    .map(|condition| {
+                        let (col, wanted) = condition
+                            .split_once(':')
+                            .ok_or_else(|| TagError::MissingColumn(word.to_owned()))?;
+                        let wanted = match wanted {
+                            "null" => Wanted::Null,
+                            "notnull" => Wanted::NotNull,
+                            text => Wanted::Text(text.to_owned()),
+                        };
+                        Ok((column(key, col)?, wanted))
+                    })
+                    .collect::<Result<_, TagError>>()?;
+                set_once(&mut rows, key, conditions)?;
             }
             "fresh" => {
                 let columns = value
@@ -232,7 +279,10 @@ fn parse_line(line: &str, table: &mut TableLevel) -> Result<RowClass, TagError> 
             (false, false) => return Err(TagError::CommandMissing(command)),
         }
     }
-    Ok(RowClass { rows, allowed })
+    Ok(RowClass {
+        rows: rows.unwrap_or_default(),
+        allowed,
+    })
 }
 
 fn parse_tenant(value: &str) -> Result<Tenant, TagError> {
@@ -304,14 +354,23 @@ mod tests {
     fn row_classes_per_line_and_table_keys_once() {
         let tag = parse(Some(
             "rls-matrix: tenant=user:user_id rows=visibility:private select=creator:user_id insert=none update=none delete=none truncate=none fresh=id,slug\n\
-             rls-matrix: rows=visibility:team select=member insert=none update=none delete=none truncate=none set=title",
+             rls-matrix: rows=visibility:team,deleted_at:null select=member insert=none update=none delete=none truncate=none set=title",
         ))
         .unwrap();
         assert_eq!(tag.tenant, Tenant::User("user_id".into()));
         assert_eq!(
-            tag.classes[1].rows,
-            Some(("visibility".into(), "team".into()))
+            tag.classes[0].rows,
+            [("visibility".into(), Wanted::Text("private".into()))]
         );
+        assert_eq!(
+            tag.classes[1].rows,
+            [
+                ("visibility".into(), Wanted::Text("team".into())),
+                ("deleted_at".into(), Wanted::Null)
+            ]
+        );
+        assert!(Wanted::Null.matches(None) && !Wanted::Null.matches(Some("x")));
+        assert!(Wanted::NotNull.matches(Some("x")) && !Wanted::NotNull.matches(None));
         assert_eq!(tag.fresh, Some(vec!["id".into(), "slug".into()]));
         assert_eq!(tag.set.as_deref(), Some("title"));
     }

@@ -3,8 +3,8 @@
 //! RLS_EDGE_SUPERUSER_URL and RLS_EDGE_AUTHENTICATOR_URL). The first test is the matrix itself;
 //! the others weaken the schema the way real mistakes do and require the matrix to catch it. They
 //! pick the table to weaken from the catalog, so they keep working as the schema changes.
-//! What each table allows comes from its `rls-matrix:` comment tag (grammar: src/tags.rs and the
-//! top of sql/migrations/0008_attack_matrix_tags.sql); who is who from attack_matrix.actors
+//! What each table allows comes from its `rls-matrix:` comment tag, written beside the table in its
+//! own migration (grammar: src/tags.rs); who is who from attack_matrix.actors
 //! (sql/tests/fixtures/attack_matrix_cast.sql).
 
 use attack_matrix::catalog::{Classification, Target};

@@ -1,5 +1,6 @@
 //! Notes, read as the calling user. No tenant filter here: which rows a user may see is the
-//! policies' decision (sql/migrations/0005_notes.sql), so a mistake here cannot widen it.
+//! policies' decision (sql/migrations/0005_notes.sql, 0011_share_links.sql), so a mistake here
+//! cannot widen it.
 
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;

@@ -1,4 +1,6 @@
-//! Retention jobs run by the cron function (the SQL lives in sql/migrations/0007_cron_runs.sql).
+//! Jobs run by the cron function. Each is a privileged SQL function (callable by service_role
+//! only, checking its own preconditions) that records its run in `cron_runs`:
+//! sql/migrations/0007_cron_runs.sql and 0016_soft_delete_purge.sql.
 
 use edge_guard::{CronCaller, CronTrigger};
 use tokio_postgres::types::Type;
@@ -10,6 +12,9 @@ use crate::DbError;
 /// Processed webhook events are kept this long unless configured otherwise.
 pub const DEFAULT_WEBHOOK_RETENTION_DAYS: i32 = 90;
 
+/// Deleted workspaces and notes stay restorable this long unless configured otherwise.
+pub const DEFAULT_SOFT_DELETE_GRACE_DAYS: i32 = 30;
+
 /// Deletes processed webhook events older than `retention_days` and records the run in
 /// `cron_runs`. Returns how many events were purged.
 pub async fn purge_processed_webhook_events(
@@ -17,15 +22,44 @@ pub async fn purge_processed_webhook_events(
     caller: &CronCaller,
     retention_days: i32,
 ) -> Result<i64, DbError> {
+    run_job(
+        tx,
+        "select public.purge_processed_webhook_events(make_interval(days => $1), $2)",
+        caller,
+        retention_days,
+    )
+    .await
+}
+
+/// Removes workspaces and notes deleted more than `grace_days` ago and records the run in
+/// `cron_runs`. Returns how many workspaces and notes were removed.
+pub async fn purge_soft_deleted(
+    tx: &Transaction<'_>,
+    caller: &CronCaller,
+    grace_days: i32,
+) -> Result<i64, DbError> {
+    run_job(
+        tx,
+        "select public.purge_soft_deleted(make_interval(days => $1), $2)",
+        caller,
+        grace_days,
+    )
+    .await
+}
+
+/// Calls a job function taking (a window in days, the trigger's name).
+async fn run_job(
+    tx: &Transaction<'_>,
+    statement: &str,
+    caller: &CronCaller,
+    days: i32,
+) -> Result<i64, DbError> {
     let trigger = match caller.trigger() {
         CronTrigger::Schedule { .. } => "schedule",
         CronTrigger::Http => "http",
     };
     let rows = tx
-        .query_typed(
-            "select private.purge_processed_webhook_events(make_interval(days => $1), $2)",
-            &[(&retention_days, Type::INT4), (&trigger, Type::TEXT)],
-        )
+        .query_typed(statement, &[(&days, Type::INT4), (&trigger, Type::TEXT)])
         .await?;
     single_value(rows)
 }

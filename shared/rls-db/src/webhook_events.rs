@@ -1,9 +1,12 @@
-//! The webhook mirror: one row per provider event id, written before anything acts on it.
+//! The webhook mirror: one row per provider event id, written before anything acts on it, through
+//! the privileged `public.record_webhook_event` (sql/migrations/0006_webhook_events.sql): the
+//! service role holds no grant on the table itself.
 
 use edge_guard::VerifiedWebhook;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
+use crate::error::single_value;
 use crate::DbError;
 
 /// Whether this delivery was new or a retry of an event already stored.
@@ -13,14 +16,12 @@ pub enum Stored {
     AlreadyStored,
 }
 
-/// Stores the event once; a second delivery of the same (provider, event id) changes nothing.
+/// Stores the event once; a second delivery of the same (provider, event id) only counts an
+/// attempt, the first stored bytes stay.
 pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result<Stored, DbError> {
     let rows = tx
         .query_typed(
-            "insert into public.webhook_events (provider, event_id, event_type, occurred_at, payload, raw_body)
-             values ($1, $2, $3, $4::timestamptz, $5::jsonb, $6)
-             on conflict (provider, event_id) do nothing
-             returning id",
+            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6)",
             &[
                 (&event.provider().as_str(), Type::TEXT),
                 (&event.event_id(), Type::TEXT),
@@ -31,9 +32,9 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
             ],
         )
         .await?;
-    Ok(if rows.is_empty() {
-        Stored::AlreadyStored
-    } else {
+    Ok(if single_value::<bool>(rows)? {
         Stored::New
+    } else {
+        Stored::AlreadyStored
     })
 }
