@@ -16,8 +16,9 @@ create table if not exists public.notes (
 
 -- What the API may do with it; the attack matrix (shared/attack-matrix) reads this tag.
 comment on table public.notes is $$A workspace's notes, written only by their author. Members read team notes; private notes and
-the trash (deleted_at) only their author.
-rls-matrix: tenant=workspace_id rows=visibility:team,deleted_at:null select=member insert=member update=creator:author_id delete=creator:author_id truncate=none
+the trash (deleted_at) only their author. A live share link (0011) opens one note to whoever holds
+its token (`share`: only that note, read only; the matrix attacks the others with the token).
+rls-matrix: tenant=workspace_id rows=visibility:team,deleted_at:null select=member,share insert=member update=creator:author_id delete=creator:author_id truncate=none
 rls-matrix: rows=visibility:private,deleted_at:null select=creator:author_id insert=member update=creator:author_id delete=creator:author_id truncate=none
 rls-matrix: rows=deleted_at:notnull select=creator:author_id insert=member update=creator:author_id delete=creator:author_id truncate=none$$;
 

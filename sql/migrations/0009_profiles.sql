@@ -10,8 +10,9 @@ create table if not exists public.profiles (
 );
 
 -- What the API may do with it; the attack matrix (shared/attack-matrix) reads this tag.
-comment on table public.profiles is $$One per user: written by that user, read by them and their co-members. No API delete.
-rls-matrix: tenant=user:id select=member insert=none update=creator:id delete=none truncate=none$$;
+comment on table public.profiles is $$One per user: written by that user, read by them and their co-members. No API delete. Each user
+inserts their own once: the matrix's insert copy repeats the victim owner's id, which nobody may insert.
+rls-matrix: tenant=user:id select=member,creator:id insert=none update=creator:id delete=none truncate=none$$;
 
 -- Users who share at least one live workspace with the caller (the caller included).
 create or replace function private.co_member_ids() returns setof uuid

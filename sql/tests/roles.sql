@@ -11,8 +11,8 @@ select is(pg_temp.affected($$update workspaces set name = 'Victim renamed' where
           1::bigint, 'owner: renames the workspace');
 select throws_ok($$update workspaces set deleted_at = now() where id = 'c0000000-0000-4000-8000-000000000001'$$,
                  '42501', null, 'owner at aal1: cannot delete the workspace');
-select is((select count(*) from notes where workspace_id = :victim), 2::bigint,
-          'owner: sees the team notes, not a member''s private or trashed note');
+select is((select count(*) from notes where workspace_id = :victim), 4::bigint,
+          'owner: sees the team notes and their own private and trashed notes, not a member''s');
 select is((select count(*) from billing_accounts where workspace_id = :victim), 1::bigint, 'owner: sees billing');
 select pg_temp.as_user('owner', 'aal2');
 select throws_ok($$delete from memberships where user_id = 'c1000000-0000-4000-8000-000000000001'$$,

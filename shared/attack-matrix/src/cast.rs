@@ -9,9 +9,11 @@ use tokio_postgres::Client;
 use crate::tags::Principal;
 use crate::SetupError;
 
-/// The five kinds of attacker the matrix sends at every table and command, as eight identities:
-/// the share-link holder comes with an expired and with a revoked token, each sent anonymously
-/// (how a shared row is read) and by a signed-in user of another tenant.
+/// The five kinds of attacker the matrix sends at every table and command, as ten identities:
+/// the share-link holder comes with an expired, a revoked and a valid token, each sent
+/// anonymously (how a shared row is read) and by a signed-in user of another tenant. The valid
+/// token opens one row (the cast's `shared_row_id`): anywhere else, and for anything but what the
+/// tag grants `share` on that row, it is an attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Attacker {
     Anon,
@@ -22,10 +24,12 @@ pub enum Attacker {
     RevokedShareLink,
     SignedInExpiredShareLink,
     SignedInRevokedShareLink,
+    ValidShareLink,
+    SignedInValidShareLink,
 }
 
 impl Attacker {
-    pub const ALL: [Attacker; 8] = [
+    pub const ALL: [Attacker; 10] = [
         Attacker::Anon,
         Attacker::Outsider,
         Attacker::PlainMember,
@@ -34,6 +38,8 @@ impl Attacker {
         Attacker::RevokedShareLink,
         Attacker::SignedInExpiredShareLink,
         Attacker::SignedInRevokedShareLink,
+        Attacker::ValidShareLink,
+        Attacker::SignedInValidShareLink,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,17 +52,23 @@ impl Attacker {
             Attacker::RevokedShareLink => "anon with a revoked share link",
             Attacker::SignedInExpiredShareLink => "outsider with an expired share link",
             Attacker::SignedInRevokedShareLink => "outsider with a revoked share link",
+            Attacker::ValidShareLink => "anon with a valid share link",
+            Attacker::SignedInValidShareLink => "outsider with a valid share link",
         }
     }
 
     /// Whether the tag lets this attacker run the command on this row: then it is no attack.
     /// Anon callers are allowed only by `anon` (a dead share token is no `share`); signed-in
     /// non-members only by `authenticated`; the plain member also by `member` or by
-    /// being the row's creator. `admin` and `owner` never cover an attacker.
+    /// being the row's creator; a valid token's holders also by `share`, on the row it opens.
+    /// `admin` and `owner` never cover an attacker.
     pub fn is_allowed(self, allowed: &[Principal], row: &Value, cast: &Cast) -> bool {
         allowed.iter().any(|principal| match (self, principal) {
             (
-                Attacker::Anon | Attacker::ExpiredShareLink | Attacker::RevokedShareLink,
+                Attacker::Anon
+                | Attacker::ExpiredShareLink
+                | Attacker::RevokedShareLink
+                | Attacker::ValidShareLink,
                 Principal::Anon,
             ) => true,
             (
@@ -64,9 +76,13 @@ impl Attacker {
                 | Attacker::RemovedMember
                 | Attacker::PlainMember
                 | Attacker::SignedInExpiredShareLink
-                | Attacker::SignedInRevokedShareLink,
+                | Attacker::SignedInRevokedShareLink
+                | Attacker::SignedInValidShareLink,
                 Principal::Authenticated,
             ) => true,
+            (Attacker::ValidShareLink | Attacker::SignedInValidShareLink, Principal::Share) => {
+                cast.is_shared_row(row)
+            }
             (Attacker::PlainMember, Principal::Member) => true,
             (Attacker::PlainMember, Principal::Creator(column)) => {
                 row_text(row, column).as_deref() == Some(cast.member.as_str())
@@ -124,7 +140,9 @@ pub struct Cast {
     pub outsider: String,
     pub removed_member: String,
     pub share_header: String,
-    pub share_token_valid: Option<String>,
+    pub share_token_valid: String,
+    /// The `id` of the one row the valid token opens.
+    pub shared_row_id: String,
     pub share_token_expired: String,
     pub share_token_revoked: String,
 }
@@ -154,7 +172,8 @@ impl Cast {
             outsider: need("outsider")?,
             removed_member: need("removed_member")?,
             share_header: need("share_header")?.to_lowercase(),
-            share_token_valid: find("share_token_valid"),
+            share_token_valid: need("share_token_valid")?,
+            shared_row_id: need("shared_row_id")?,
             share_token_expired: need("share_token_expired")?,
             share_token_revoked: need("share_token_revoked")?,
         };
@@ -195,12 +214,26 @@ impl Cast {
                 headers: share(&self.share_token_revoked),
                 ..Identity::user("outsider with a revoked share link", &self.outsider)
             },
+            Attacker::ValidShareLink => Identity::anon(
+                "anon with a valid share link",
+                share(&self.share_token_valid),
+            ),
+            Attacker::SignedInValidShareLink => Identity {
+                headers: share(&self.share_token_valid),
+                ..Identity::user("outsider with a valid share link", &self.outsider)
+            },
         }
     }
 
-    /// The legitimate actor a tag names, for this row: the one whose access must succeed.
-    pub fn legitimate(&self, principal: &Principal, row: &Value) -> Result<Identity, String> {
-        Ok(match principal {
+    /// Whether this is the row the valid share-link token opens.
+    pub fn is_shared_row(&self, row: &Value) -> bool {
+        row_text(row, "id").as_deref() == Some(self.shared_row_id.as_str())
+    }
+
+    /// The legitimate actors a tag names, for this row: those whose access must succeed. None for
+    /// `share` on a row the valid token does not open: there its holders are attackers.
+    pub fn legitimate(&self, principal: &Principal, row: &Value) -> Result<Vec<Identity>, String> {
+        Ok(vec![match principal {
             Principal::Anon => Identity::anon("anon", json!({})),
             Principal::Authenticated => Identity::user("user of another tenant", &self.outsider),
             Principal::Member => Identity::user("plain member", &self.member),
@@ -214,16 +247,14 @@ impl Cast {
                     .ok_or_else(|| format!("the row has no `{column}` to name its creator"))?;
                 Identity::user("creator", &creator)
             }
-            Principal::Share => {
-                let token = self.share_token_valid.as_deref().ok_or(
-                    "the tag allows `share` but attack_matrix.actors has no share_token_valid",
-                )?;
-                Identity::anon(
-                    "anon with a valid share link",
-                    json!({ self.share_header.as_str(): token }),
-                )
+            Principal::Share if self.is_shared_row(row) => {
+                return Ok(vec![
+                    self.attacker(Attacker::ValidShareLink),
+                    self.attacker(Attacker::SignedInValidShareLink),
+                ])
             }
-        })
+            Principal::Share => return Ok(Vec::new()),
+        }])
     }
 }
 
@@ -249,7 +280,8 @@ mod tests {
             outsider: "x".into(),
             removed_member: "r".into(),
             share_header: "x-share-token".into(),
-            share_token_valid: None,
+            share_token_valid: "s".into(),
+            shared_row_id: "n".into(),
             share_token_expired: "e".into(),
             share_token_revoked: "v".into(),
         }
@@ -269,7 +301,11 @@ mod tests {
         assert!(allowed_attackers(&[Principal::Owner, Principal::Admin], &row).is_empty());
         assert!(
             allowed_attackers(&[Principal::Share], &row).is_empty(),
-            "a dead token is no share"
+            "a token opens only its own row; a dead token opens nothing"
+        );
+        assert_eq!(
+            allowed_attackers(&[Principal::Share], &json!({ "id": "n" })),
+            [Attacker::ValidShareLink, Attacker::SignedInValidShareLink]
         );
         assert_eq!(
             allowed_attackers(&[Principal::Member], &row),
@@ -292,6 +328,7 @@ mod tests {
                 Attacker::RemovedMember,
                 Attacker::SignedInExpiredShareLink,
                 Attacker::SignedInRevokedShareLink,
+                Attacker::SignedInValidShareLink,
             ]
         );
         assert_eq!(
@@ -299,7 +336,8 @@ mod tests {
             [
                 Attacker::Anon,
                 Attacker::ExpiredShareLink,
-                Attacker::RevokedShareLink
+                Attacker::RevokedShareLink,
+                Attacker::ValidShareLink,
             ]
         );
     }
@@ -309,9 +347,16 @@ mod tests {
         let identity = cast().attacker(Attacker::RevokedShareLink);
         assert_eq!(identity.role, "anon");
         assert_eq!(identity.headers, json!({ "x-share-token": "v" }));
-        assert!(
-            cast().legitimate(&Principal::Share, &json!({})).is_err(),
-            "no valid token in the cast"
-        );
+        let holders = cast()
+            .legitimate(&Principal::Share, &json!({ "id": "n" }))
+            .unwrap();
+        assert_eq!(holders.len(), 2);
+        assert!(holders
+            .iter()
+            .all(|h| h.headers == json!({ "x-share-token": "s" })));
+        assert!(cast()
+            .legitimate(&Principal::Share, &json!({ "id": "other" }))
+            .unwrap()
+            .is_empty());
     }
 }

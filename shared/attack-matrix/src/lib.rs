@@ -28,7 +28,7 @@ pub use report::{Finding, Report};
 
 use cast::{Attacker, Cast, Identity};
 use catalog::{Classification, Target};
-use tags::Command;
+use tags::{Command, Principal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -54,6 +54,7 @@ pub async fn run(superuser: &Client, authenticator: &mut Client) -> Result<Repor
         cast,
         authenticator,
         proven_users: BTreeSet::new(),
+        share_proven: false,
     };
     for target in &classification.targets {
         for (index, victim) in target.victims.iter().enumerate() {
@@ -82,6 +83,8 @@ struct Run<'c> {
     authenticator: &'c mut Client,
     /// Users whose legitimate access succeeded at least once.
     proven_users: BTreeSet<String>,
+    /// Whether a valid share-link token's legitimate access succeeded at least once.
+    share_proven: bool,
 }
 
 impl Run<'_> {
@@ -101,21 +104,26 @@ impl Run<'_> {
                 row: victim.key.clone(),
                 outcome,
             };
-            let identity = match self.cast.legitimate(principal, &victim.row) {
-                Ok(identity) => identity,
+            let identities = match self.cast.legitimate(principal, &victim.row) {
+                Ok(identities) => identities,
                 Err(reason) => {
                     self.report.failed_controls.push(finding(reason));
                     continue;
                 }
             };
-            let outcome =
-                attempt::run(self.authenticator, &identity, target, command, index).await?;
-            if outcome.is_success(command) {
-                self.report.controls_passed += 1;
-                self.proven_users.extend(user_of(&identity));
-            } else {
-                let failure = format!("{}: {outcome}", identity.label);
-                self.report.failed_controls.push(finding(failure));
+            for identity in identities {
+                let outcome =
+                    attempt::run(self.authenticator, &identity, target, command, index).await?;
+                if outcome.is_success(command) {
+                    self.report.controls_passed += 1;
+                    self.proven_users.extend(user_of(&identity));
+                    if *principal == Principal::Share {
+                        self.share_proven = true;
+                    }
+                } else {
+                    let failure = format!("{}: {outcome}", identity.label);
+                    self.report.failed_controls.push(finding(failure));
+                }
             }
         }
         Ok(())
@@ -145,8 +153,15 @@ impl Run<'_> {
     }
 
     /// The owner and the member must each have succeeded somewhere, or the cast names users
-    /// who are not what it says (and the "plain member" attacks would prove nothing).
+    /// who are not what it says (and the "plain member" attacks would prove nothing); so must
+    /// the valid share-link token, or its attacks would prove nothing either.
     fn check_cast_was_proven(&mut self) {
+        if !self.share_proven {
+            self.report.cast_problems.push(format!(
+                "the valid share-link token passed no control: no tag grants `share` on the row it opens ({}), or it opens nothing",
+                self.cast.shared_row_id
+            ));
+        }
         for (name, user) in [("owner", &self.cast.owner), ("member", &self.cast.member)] {
             if !self.proven_users.contains(user.as_str()) {
                 self.report.cast_problems.push(format!(

@@ -16,7 +16,8 @@
 //! owner's user id), `none` (platform-wide rows: every row is a victim).
 //! `<who>`: who may run the command on those rows: `authenticated` is any signed-in user,
 //! `member`/`admin`/`owner` are of the victim tenant, `creator:<col>` the user whose id is in that
-//! column of the row, `share` anon holding a valid share-link token. Every command is stated.
+//! column of the row, `share` whoever holds a valid share-link token (anonymous or signed in), on
+//! the one row it opens. Every command is stated.
 //! `rows=`: the line covers only the rows meeting every condition (`<col>::text = <value>`, or
 //! the column is / is not NULL); with several lines each names its rows, and every victim row must
 //! fall under exactly one line.
@@ -94,7 +95,7 @@ pub enum Principal {
     Owner,
     /// The user whose id is in this column of the row.
     Creator(String),
-    /// Anon holding a valid share-link token.
+    /// Whoever holds a valid share-link token (anon or signed in), on the row it opens.
     Share,
 }
 
