@@ -82,15 +82,19 @@ pub fn statement(target: &Target, command: Command, victim: usize) -> (String, O
             Some(&victim.row),
         ),
         Command::Insert => {
-            let columns = target
-                .insert_columns
-                .iter()
-                .map(|c| quote_ident(c))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let columns = target.insert_columns.iter().map(|c| quote_ident(c));
+            let values = target.insert_columns.iter().map(|c| {
+                if target.caller_columns.contains(c) {
+                    format!("(select auth.uid())::{}", table.column_type(c))
+                } else {
+                    format!("r.{}", quote_ident(c))
+                }
+            });
             (
                 format!(
-                    "insert into {t} ({columns}) select {columns} from jsonb_populate_record(null::{t}, $1::jsonb)",
+                    "insert into {t} ({}) select {} from jsonb_populate_record(null::{t}, $1::jsonb) r",
+                    columns.collect::<Vec<_>>().join(", "),
+                    values.collect::<Vec<_>>().join(", "),
                     t = table.sql_name
                 ),
                 Some(&victim.insert_copy),

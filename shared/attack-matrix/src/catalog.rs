@@ -2,6 +2,8 @@
 //! API roles may use, its columns and keys, its `rls-matrix:` tag, and the victim tenant's rows
 //! in it. A table that cannot be classified is reported by name, never skipped.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use tokio_postgres::Client;
 
@@ -67,6 +69,11 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The column's type as SQL names it (`uuid`, `text`, …).
+    pub fn column_type(&self, name: &str) -> &str {
+        self.column(name).map_or("text", |c| c.type_name.as_str())
+    }
+
     pub fn primary_key(&self) -> Vec<&Column> {
         self.columns.iter().filter(|c| c.in_primary_key).collect()
     }
@@ -113,6 +120,9 @@ pub struct Target {
     pub victims: Vec<Victim>,
     pub update_column: String,
     pub insert_columns: Vec<String>,
+    /// Creator columns the insert sends, given the caller's own user id: an attacker inserts as
+    /// themselves (claiming another user is the weaker attack, and a policy's first check).
+    pub caller_columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +201,7 @@ async fn classify_table(
             "the tag names column `{missing}`, which the table lacks"
         )));
     }
-    let (update_column, fresh, insert_columns) = match shape(&table, &tag) {
+    let (update_column, fresh, insert_columns, caller_columns) = match shape(&table, &tag) {
         Ok(shape) => shape,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -260,6 +270,7 @@ async fn classify_table(
         victims,
         update_column,
         insert_columns,
+        caller_columns,
     }))
 }
 
@@ -283,8 +294,14 @@ fn named_columns(tag: &TableTag) -> Vec<&str> {
 }
 
 /// How a table is written to: the column an update sets, the columns an insert copy renews
-/// (with the SQL giving each a new value; None: left to its default), and the columns it lists.
-type Shape = (String, Vec<(String, Option<String>)>, Vec<String>);
+/// (with the SQL giving each a new value; None: left to its default), the columns it lists, and
+/// those of them given the caller's id.
+type Shape = (
+    String,
+    Vec<(String, Option<String>)>,
+    Vec<String>,
+    Vec<String>,
+);
 
 fn shape(table: &Table, tag: &TableTag) -> Result<Shape, String> {
     let settable = |c: &&Column| {
@@ -324,7 +341,7 @@ fn shape(table: &Table, tag: &TableTag) -> Result<Shape, String> {
     // defaults (a creator column defaulting to auth.uid() then names the caller). Where no API
     // role may insert anything, every column: the attempt must be refused all the same.
     let any_granted = table.columns.iter().any(|c| c.api_may_insert);
-    let insert_columns = table
+    let insert_columns: Vec<String> = table
         .columns
         .iter()
         .filter(|c| {
@@ -336,7 +353,18 @@ fn shape(table: &Table, tag: &TableTag) -> Result<Shape, String> {
         })
         .map(|c| c.name.clone())
         .collect();
-    Ok((update_column, fresh, insert_columns))
+    let caller_columns = creators
+        .iter()
+        .filter(|name| {
+            Some(**name) != tenant_column(tag)
+                && insert_columns.iter().any(|c| c == *name)
+                && table.column(name).is_some_and(|c| c.api_may_insert)
+        })
+        .map(|name| name.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Ok((update_column, fresh, insert_columns, caller_columns))
 }
 
 fn tenant_column(tag: &TableTag) -> Option<&str> {

@@ -26,7 +26,8 @@
 //! `set=`: the column the update attempt sets to its own value (default: the first non-key column
 //! `authenticated` may update).
 //! An insert attempt sends only the columns an API role may insert (as a client would), so columns
-//! filled by defaults such as `auth.uid()` take the caller's values.
+//! filled by defaults such as `auth.uid()` take the caller's values, and a `creator:` column it
+//! sends carries the caller's own id (an attacker joins or writes as themselves).
 //! Several lines make several row classes (each with `rows=`); `tenant`, `fresh` and `set` are
 //! per table and may be written once.
 
