@@ -1,7 +1,7 @@
 //! The generated attack matrix: for EVERY table in a schema the API roles can use, every command
 //! (select, insert, update, delete, truncate) and every attacker (anon, a user of another tenant,
-//! a plain member, a removed member, an expired or a revoked share-link token sent anonymously
-//! and by a signed-in user of another tenant), attempt the
+//! a plain member, a removed member, an expired, a revoked or a valid share-link token, each sent
+//! anonymously and by a signed-in user of another tenant), attempt the
 //! access on each of a victim tenant's rows and require a denial: SQLSTATE 42501, or zero rows
 //! where a policy's USING hides them. The legitimate actor's same access is the control: it must
 //! succeed wherever the table's tag allows it, so a denial is never vacuous (a malformed attempt
