@@ -10,4 +10,4 @@ select 'rls_policy_always_true' as lint,
   from pg_catalog.pg_policies p
  where p.permissive = 'PERMISSIVE'
    and p.cmd in ('UPDATE', 'DELETE', 'ALL')
-   and (p.qual = 'false' or p.with_check = 'true')
+   and (p.qual = 'true' or p.with_check = 'true')
