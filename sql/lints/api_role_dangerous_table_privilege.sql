@@ -12,7 +12,7 @@ select 'api_role_dangerous_table_privilege' as lint,
   cross join (values ('TRUNCATE'), ('TRIGGER'), ('REFERENCES')) as privs (priv)
  where c.relkind in ('r', 'p', 'v', 'm', 'f')
    and n.nspname not in ('pg_catalog', 'information_schema')
-   and n.nspname !~ '^pg_toast'
+   and n.nspname !~ '^pg_(toast|temp_)'
    and exists (select 1 from pg_catalog.pg_roles where rolname = r.rolname)
    and has_table_privilege(r.rolname, c.oid, priv)
  group by n.nspname, c.relname, r.rolname

@@ -12,7 +12,7 @@ select 'security_definer_view' as lint,
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
  where c.relkind = 'v'
    and n.nspname not in ('pg_catalog', 'information_schema')
-   and n.nspname !~ '^pg_toast'
+   and n.nspname !~ '^pg_(toast|temp_)'
    and not coalesce((select option_value::boolean
                        from pg_catalog.pg_options_to_table(c.reloptions)
                       where option_name = 'security_invoker'), false)
