@@ -491,6 +491,10 @@ mod tests {
             PAYLOAD_MISMATCH
         );
         assert!(attempt(&body(ID_UPPER)).is_ok());
+        // The scheme does not sign the body: other fields can change under a valid signature.
+        // This is why the handler must fetch the resource by data.id (documented on verify).
+        let altered = attempt(&body(ID_LOWER).replace("order.updated", "order.deleted")).unwrap();
+        assert_eq!(altered.event_type(), "order.deleted");
         for bad in [
             "not json",
             "[]",
