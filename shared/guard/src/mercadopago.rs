@@ -153,10 +153,10 @@ fn read_notification(
         (signed, body) => signed.or(body).unwrap_or_default(),
     };
     let event_type = if action.is_empty() { kind } else { action };
-    if event_type.is_empty() || id.len() + data_id.len() > 400 {
+    let event_id = format!("{id}:{kind}:{data_id}:{action}");
+    if event_type.is_empty() || event_id.len() > webhook::MAX_EVENT_ID_LEN {
         return Err(INVALID_PAYLOAD);
     }
-    let event_id = format!("{id}:{kind}:{data_id}:{action}");
     // Kept only when Postgres will read it as one instant; the field is informative here.
     let occurred_at = field("date_created")
         .filter(|d| webhook::is_rfc3339(d))
@@ -501,6 +501,7 @@ mod tests {
             r#"{"type":"payment"}"#,
             r#"{"id":"","type":"payment"}"#,
             r#"{"id":1}"#,
+            &format!(r#"{{"id":"{}","type":"payment"}}"#, "9".repeat(200)),
         ] {
             assert_eq!(attempt(bad).unwrap_err(), INVALID_PAYLOAD, "{bad}");
         }

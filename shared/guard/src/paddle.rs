@@ -93,7 +93,7 @@ fn read_envelope(raw_body: &[u8]) -> Result<VerifiedWebhook, Refusal> {
     let (text, payload) = webhook::json_body(raw_body, INVALID_PAYLOAD)?;
     let envelope = Envelope::deserialize(&payload).map_err(|_| INVALID_PAYLOAD)?;
     if envelope.event_id.is_empty()
-        || envelope.event_id.len() > 200
+        || envelope.event_id.len() > webhook::MAX_EVENT_ID_LEN
         || envelope.event_type.is_empty()
     {
         return Err(INVALID_PAYLOAD);

@@ -11,8 +11,6 @@ use crate::Refusal;
 
 /// The specification's window, in both directions.
 pub const STANDARD_WEBHOOKS_TOLERANCE_SECS: u64 = 300;
-/// Longer message ids are refused (real ones are about 30 characters).
-const MAX_ID_LEN: usize = 256;
 
 const FORMAT: HeaderFormat = HeaderFormat {
     entry_separator: ' ',
@@ -80,7 +78,10 @@ impl StandardWebhooksVerifier {
         };
         let id = id.trim();
         let timestamp = timestamp.trim();
-        if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        if id.is_empty()
+            || id.len() > webhook::MAX_EVENT_ID_LEN
+            || !id.bytes().all(|b| b.is_ascii_graphic())
+        {
             return Err(MALFORMED_SIGNATURE);
         }
         let header = FORMAT.parse(signature).map_err(|()| MALFORMED_SIGNATURE)?;
@@ -271,7 +272,7 @@ mod tests {
             v.verify(Some(ID), Some(TS), None, body, NOW).unwrap_err(),
             MISSING_SIGNATURE
         );
-        let long_id = "m".repeat(MAX_ID_LEN + 1);
+        let long_id = "m".repeat(webhook::MAX_EVENT_ID_LEN + 1);
         let cases: [(&str, &str, String); 10] = [
             ("", TS, good.clone()),
             ("msg id", TS, good.clone()),

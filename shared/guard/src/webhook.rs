@@ -17,6 +17,9 @@ pub(crate) type Digest = [u8; 32];
 /// cap bounds the work an unauthenticated caller can ask for.
 pub(crate) const MAX_SIGNATURE_HEADER_BYTES: usize = 4096;
 
+/// The longest dedupe key a verifier hands out (`webhook_events.event_id` allows 1 to 200).
+pub(crate) const MAX_EVENT_ID_LEN: usize = 200;
+
 /// Standard base64 that accepts padded and unpadded input (secrets are often pasted unpadded).
 pub(crate) const BASE64_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
