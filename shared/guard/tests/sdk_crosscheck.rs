@@ -12,12 +12,13 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use edge_guard::{PaddleVerifier, StandardWebhooksVerifier};
+use edge_guard::{PaddleVerifier, StandardWebhooksVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-/// Both windows used in the Paddle cases (ours and the SDK's `maximum_variance`).
+/// The window of most Paddle cases, ours and the SDK's `maximum_variance` alike (wide, so the
+/// SDK reading the clock a moment later changes nothing).
 const PADDLE_WINDOW_SECS: u64 = 60;
 const PADDLE_SECRET: &str = "pdl_ntfset_01hv8x_current";
 const PADDLE_OLD_SECRET: &str = "pdl_ntfset_01hv8x_previous";
@@ -66,9 +67,18 @@ fn paddle_case(name: &str, secrets: &[&str], header: String, body: &str, expect:
             "headers": { "Paddle-Signature": header },
             "body": body,
             "tolerance": PADDLE_WINDOW_SECS,
+            "our_tolerance": PADDLE_WINDOW_SECS,
         }),
         expect,
     }
+}
+
+/// The same delivery judged with the SDK's default window (5 s) and ours as configured.
+fn paddle_window_case(name: &str, header: String, our_window: u64, expect: Expect) -> Case {
+    let mut case = paddle_case(name, &[PADDLE_SECRET], header, PADDLE_EVENT, expect);
+    case.input["tolerance"] = json!(PADDLE_DEFAULT_TOLERANCE_SECS);
+    case.input["our_tolerance"] = json!(our_window);
+    case
 }
 
 fn paddle_cases(now: u64) -> Vec<Case> {
@@ -101,6 +111,18 @@ fn paddle_cases(now: u64) -> Vec<Case> {
         paddle_case("non-hex h1", one, format!("ts={now};h1={}", good.replace(|c: char| c.is_ascii_digit(), "z")), PADDLE_EVENT, Same(false)),
         paddle_case("truncated h1", one, format!("ts={now};h1={}", &good[..63]), PADDLE_EVENT, Same(false)),
         paddle_case("garbage header", one, ";;=;==;h1;ts".to_owned(), PADDLE_EVENT, Same(false)),
+        paddle_window_case(
+            "30 s old, both at the default 5 s window",
+            format!("ts={};h1={}", now - 30, h1(PADDLE_SECRET, now - 30)),
+            PADDLE_DEFAULT_TOLERANCE_SECS,
+            Same(false),
+        ),
+        paddle_window_case(
+            "30 s old, our window configured to 60 s, the SDK's default 5 s",
+            format!("ts={};h1={}", now - 30, h1(PADDLE_SECRET, now - 30)),
+            60,
+            Differ { ours: true, sdk: false, why: "our window is configurable (PADDLE_TOLERANCE_SECS, up to 300 s); the SDK's default is 5 s" },
+        ),
         paddle_case(
             "unknown key beside a valid h1", one, format!("ts={now};h1={good};h2=abc"), PADDLE_EVENT,
             Differ { ours: true, sdk: false, why: "the SDK raises on any key but ts/h1; the spec says ignore unknown keys (a future h2)" },
@@ -259,7 +281,7 @@ fn our_decision(case: &Case, now: u64) -> bool {
     let header = |name: &str| headers[name].as_str();
     let body = input["body"].as_str().unwrap().as_bytes();
     match input["provider"].as_str().unwrap() {
-        "paddle" => PaddleVerifier::new(secrets, PADDLE_WINDOW_SECS)
+        "paddle" => PaddleVerifier::new(secrets, input["our_tolerance"].as_u64().unwrap())
             .unwrap()
             .verify(header("Paddle-Signature"), body, now)
             .is_ok(),
