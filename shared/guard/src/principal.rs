@@ -83,12 +83,19 @@ impl User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookProvider {
     Paddle,
+    Meta,
+    MercadoPago,
+    StandardWebhooks,
 }
 
 impl WebhookProvider {
+    /// The name stored in `webhook_events.provider` (its check constraint must list it).
     pub fn as_str(self) -> &'static str {
         match self {
             WebhookProvider::Paddle => "paddle",
+            WebhookProvider::Meta => "meta",
+            WebhookProvider::MercadoPago => "mercadopago",
+            WebhookProvider::StandardWebhooks => "standard_webhooks",
         }
     }
 }
