@@ -11,6 +11,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE_DIR/target}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 WORKER_BUILD_VERSION=0.8.7
+CARGO_FUZZ_VERSION=0.13.1
+# The venv with the providers' SDKs; shared/guard/tests/sdk_crosscheck.rs finds it the same way.
+SDK_VENV=$TOOLS_DIR/py
 WASM_TARGET=wasm32-unknown-unknown
 
 # Ports already set in the environment win over ci/local.env, so two clones can run side by side.

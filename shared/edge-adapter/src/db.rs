@@ -62,7 +62,7 @@ impl Connection {
         let (client, connection) = config
             .connect_raw(socket, PassthroughTls)
             .await
-            .map_err(|error| ApiError::Db(DbError::Unavailable(error)))?;
+            .map_err(|error| ApiError::Db(DbError::Unavailable(error.into())))?;
         let (done, finished) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(error) = connection.await {

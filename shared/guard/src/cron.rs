@@ -1,13 +1,12 @@
 //! The cron secret: the only way to start a scheduled job over HTTP.
 
-use subtle::ConstantTimeEq;
-
 use crate::principal::CronCaller;
+use crate::webhook::SharedSecrets;
 use crate::Refusal;
 
 /// The accepted cron secrets: the current one and, during a rotation, the previous one.
 pub struct CronSecrets {
-    secrets: Vec<Vec<u8>>,
+    secrets: SharedSecrets,
 }
 
 /// Shorter secrets are refused at configuration time: they are guessable.
@@ -16,13 +15,9 @@ const MIN_SECRET_LEN: usize = 16;
 impl CronSecrets {
     /// `None` when no usable secret is configured: the caller must then refuse to serve.
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Option<Self> {
-        let secrets: Vec<Vec<u8>> = secrets
-            .into_iter()
-            .map(str::trim)
-            .filter(|s| s.len() >= MIN_SECRET_LEN)
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        (!secrets.is_empty()).then_some(Self { secrets })
+        Some(Self {
+            secrets: SharedSecrets::new(secrets, MIN_SECRET_LEN)?,
+        })
     }
 
     /// Checks the `X-Cron-Secret` header value against every configured secret in constant time.
@@ -33,14 +28,7 @@ impl CronSecrets {
                 "the X-Cron-Secret header is required",
             ))?
             .as_bytes();
-        // Check every secret (no early exit), so timing does not tell which one matched.
-        let matched = self
-            .secrets
-            .iter()
-            .fold(subtle::Choice::from(0), |acc, secret| {
-                acc | secret.as_slice().ct_eq(presented)
-            });
-        if bool::from(matched) {
+        if self.secrets.matches(presented) {
             Ok(CronCaller::from_http_secret())
         } else {
             Err(Refusal::unauthenticated(

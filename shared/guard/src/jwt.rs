@@ -109,7 +109,7 @@ impl SupabaseJwtVerifier {
         let claims_json = serde_json::to_value(&claims).map_err(|_| {
             Refusal::unauthenticated("invalid_token", "the token's claims could not be read")
         })?;
-        Ok(User::from_verified_claims(id, claims_json))
+        Ok(User::from_verified_claims(id, claims_json, token))
     }
 }
 
@@ -184,6 +184,19 @@ mod tests {
         assert_eq!(claims["role"], "authenticated");
         assert_eq!(claims["email"], "a@example.com");
         assert!(claims["exp"].is_u64());
+    }
+
+    #[test]
+    fn keeps_the_verified_token_for_forwarding_but_never_prints_it() {
+        let token = sign(user_claims());
+        let user = verifier().verify_user_token(&token).unwrap();
+        assert_eq!(user.access_token(), token);
+        let printed = format!("{user:?}");
+        assert!(
+            !printed.contains(&token),
+            "Debug leaks the token: {printed}"
+        );
+        assert!(printed.contains("withheld"));
     }
 
     #[test]

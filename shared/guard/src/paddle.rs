@@ -1,12 +1,10 @@
 //! Paddle Billing webhooks: `Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>…]`, where
 //! h1 = HMAC-SHA256(endpoint secret, "<ts>:<raw body>").
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 use crate::principal::{VerifiedWebhook, WebhookProvider};
+use crate::webhook::{self, HeaderFormat, HmacKeys, SignatureEncoding};
 use crate::Refusal;
 
 /// The official SDKs' window; retries carry a fresh `ts`, so a short window costs nothing.
@@ -14,16 +12,35 @@ pub const PADDLE_DEFAULT_TOLERANCE_SECS: u64 = 5;
 /// The widest window we allow a deployment to configure.
 const MAX_TOLERANCE_SECS: u64 = 300;
 
-pub struct PaddleVerifier {
-    secrets: Vec<Vec<u8>>,
-    tolerance_secs: u64,
-}
+const FORMAT: HeaderFormat = HeaderFormat {
+    entry_separator: ';',
+    key_separator: '=',
+    signature_key: "h1",
+    encoding: SignatureEncoding::Hex,
+    timestamp_key: Some("ts"),
+};
 
-/// The parts of `Paddle-Signature` we use; unknown keys are ignored (forward compatible).
-struct SignatureHeader {
-    ts: u64,
-    ts_text: String,
-    signatures: Vec<Vec<u8>>,
+const MISSING_SIGNATURE: Refusal = Refusal::unauthenticated(
+    "missing_signature",
+    "the Paddle-Signature header is required",
+);
+const MALFORMED_SIGNATURE: Refusal = Refusal::unauthenticated(
+    "malformed_signature",
+    "Paddle-Signature must be 'ts=<unix>;h1=<hex>'",
+);
+const INVALID_PAYLOAD: Refusal = Refusal::bad_request(
+    "invalid_payload",
+    "the body is not a Paddle event (event_id, event_type)",
+);
+const INVALID_OCCURRED_AT: Refusal = Refusal::bad_request(
+    "invalid_occurred_at",
+    "occurred_at must be an RFC 3339 timestamp",
+);
+
+/// Checks `Paddle-Signature` against the endpoint's secrets (`pdl_ntfset_…`, used as UTF-8).
+pub struct PaddleVerifier {
+    keys: HmacKeys,
+    tolerance_secs: u64,
 }
 
 #[derive(Deserialize)]
@@ -34,21 +51,15 @@ struct Envelope {
 }
 
 impl PaddleVerifier {
-    /// Several secrets may be active during a rotation. `None` when none is configured.
+    /// Several secrets may be active during a rotation. `None` when none is configured. The
+    /// window is capped at 300 s.
     pub fn new<'a>(
         secrets: impl IntoIterator<Item = &'a str>,
         tolerance_secs: u64,
     ) -> Option<Self> {
-        let secrets: Vec<Vec<u8>> = secrets
-            .into_iter()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        let tolerance_secs = tolerance_secs.min(MAX_TOLERANCE_SECS);
-        (!secrets.is_empty()).then_some(Self {
-            secrets,
-            tolerance_secs,
+        Some(Self {
+            keys: HmacKeys::from_text(secrets)?,
+            tolerance_secs: tolerance_secs.min(MAX_TOLERANCE_SECS),
         })
     }
 
@@ -59,93 +70,38 @@ impl PaddleVerifier {
         raw_body: &[u8],
         now_unix: u64,
     ) -> Result<VerifiedWebhook, Refusal> {
-        let header = header.ok_or(Refusal::unauthenticated(
-            "missing_signature",
-            "the Paddle-Signature header is required",
-        ))?;
-        let parsed = parse_header(header)?;
-        if parsed.ts.abs_diff(now_unix) > self.tolerance_secs {
-            return Err(Refusal::unauthenticated(
-                "stale_signature",
-                "the signature timestamp is outside the allowed window",
-            ));
-        }
-        if !self.any_signature_matches(&parsed, raw_body) {
-            return Err(Refusal::unauthenticated(
-                "invalid_signature",
-                "the signature does not match",
-            ));
+        let header = FORMAT
+            .parse(header.ok_or(MISSING_SIGNATURE)?)
+            .map_err(|()| MALFORMED_SIGNATURE)?;
+        let ts_text = header.timestamp.unwrap_or_default();
+        // Paddle sends seconds; 12 digits reach the year 33658, more is garbage.
+        let ts = webhook::parse_unix_timestamp(ts_text)
+            .filter(|_| ts_text.len() <= 12)
+            .ok_or(MALFORMED_SIGNATURE)?;
+        webhook::check_window(ts, now_unix, self.tolerance_secs)?;
+        if !self
+            .keys
+            .any_matches(&[ts_text.as_bytes(), b":", raw_body], &header.signatures)
+        {
+            return Err(webhook::INVALID_SIGNATURE);
         }
         read_envelope(raw_body)
     }
-
-    fn any_signature_matches(&self, header: &SignatureHeader, raw_body: &[u8]) -> bool {
-        let mut matched = subtle::Choice::from(0);
-        for secret in &self.secrets {
-            let mut mac =
-                Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
-            mac.update(header.ts_text.as_bytes());
-            mac.update(b":");
-            mac.update(raw_body);
-            let expected = mac.finalize().into_bytes();
-            for candidate in &header.signatures {
-                matched |= expected.as_slice().ct_eq(candidate);
-            }
-        }
-        matched.into()
-    }
-}
-
-fn parse_header(header: &str) -> Result<SignatureHeader, Refusal> {
-    let malformed = || {
-        Refusal::unauthenticated(
-            "malformed_signature",
-            "Paddle-Signature must be 'ts=<unix>;h1=<hex>'",
-        )
-    };
-    let mut ts: Option<&str> = None;
-    let mut signatures = Vec::new();
-    for part in header.split(';') {
-        let Some((key, value)) = part.split_once('=') else {
-            continue;
-        };
-        match key.trim() {
-            "ts" if ts.is_none() => ts = Some(value.trim()),
-            "ts" => return Err(malformed()),
-            // A garbled h1 cannot match anything; skipping it keeps the others usable.
-            "h1" => signatures.extend(hex::decode(value.trim()).ok().filter(|s| s.len() == 32)),
-            _ => {}
-        }
-    }
-    let ts_text = ts
-        .filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(malformed)?;
-    if signatures.is_empty() {
-        return Err(malformed());
-    }
-    let ts = ts_text.parse().map_err(|_| malformed())?;
-    Ok(SignatureHeader {
-        ts,
-        ts_text: ts_text.to_owned(),
-        signatures,
-    })
 }
 
 fn read_envelope(raw_body: &[u8]) -> Result<VerifiedWebhook, Refusal> {
-    let invalid = || {
-        Refusal::bad_request(
-            "invalid_payload",
-            "the body is not a Paddle event (event_id, event_type)",
-        )
-    };
-    let text = std::str::from_utf8(raw_body).map_err(|_| invalid())?;
-    let payload: serde_json::Value = serde_json::from_str(text).map_err(|_| invalid())?;
-    let envelope = Envelope::deserialize(&payload).map_err(|_| invalid())?;
+    let (text, payload) = webhook::json_body(raw_body, INVALID_PAYLOAD)?;
+    let envelope = Envelope::deserialize(&payload).map_err(|_| INVALID_PAYLOAD)?;
     if envelope.event_id.is_empty()
-        || envelope.event_id.len() > 200
+        || envelope.event_id.len() > webhook::MAX_EVENT_ID_LEN
         || envelope.event_type.is_empty()
     {
-        return Err(invalid());
+        return Err(INVALID_PAYLOAD);
+    }
+    if let Some(occurred_at) = &envelope.occurred_at {
+        if !webhook::is_rfc3339(occurred_at) {
+            return Err(INVALID_OCCURRED_AT);
+        }
     }
     Ok(VerifiedWebhook::new(
         WebhookProvider::Paddle,
@@ -153,13 +109,14 @@ fn read_envelope(raw_body: &[u8]) -> Result<VerifiedWebhook, Refusal> {
         envelope.event_type,
         envelope.occurred_at,
         payload,
-        text.to_owned(),
+        text,
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::webhook::test_support::hmac_sha256;
 
     // Official vectors: the Python SDK's tests, and the Node SDK's tests (../shared/specs/webhooks.md).
     const PY_SECRET: &str = "pdl_ntf_01hbpjmytsa32fhr36nqgc3kgb_WvRO0eL4Bj9rgYYIBZY6wZhG4EHy9jzh";
@@ -173,32 +130,62 @@ mod tests {
     }
 
     fn sign(secret: &str, ts: u64, body: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(format!("{ts}:{body}").as_bytes());
-        format!("ts={ts};h1={}", hex::encode(mac.finalize().into_bytes()))
+        let h1 = hmac_sha256(secret.as_bytes(), &[format!("{ts}:{body}").as_bytes()]);
+        format!("ts={ts};h1={}", hex::encode(h1))
+    }
+
+    /// The signature check alone, for vectors whose body is not an event.
+    fn signature_matches(v: &PaddleVerifier, header: &str, body: &[u8]) -> bool {
+        let header = FORMAT.parse(header).unwrap();
+        let ts = header.timestamp.unwrap().as_bytes();
+        v.keys.any_matches(&[ts, b":", body], &header.signatures)
     }
 
     const EVENT: &str = r#"{"event_id":"evt_01hv8x0000000000000000000a","event_type":"transaction.completed","occurred_at":"2026-11-23T10:00:00Z","data":{}}"#;
 
     #[test]
     fn python_sdk_vector_signature_matches() {
-        let header = parse_header(&format!("ts={PY_TS};h1={PY_H1}")).unwrap();
-        assert!(verifier(&[PY_SECRET]).any_signature_matches(&header, b"hello-world"));
-        assert!(!verifier(&[PY_SECRET]).any_signature_matches(&header, b"hello-world!"));
+        let header = format!("ts={PY_TS};h1={PY_H1}");
+        assert!(signature_matches(
+            &verifier(&[PY_SECRET]),
+            &header,
+            b"hello-world"
+        ));
+        assert!(!signature_matches(
+            &verifier(&[PY_SECRET]),
+            &header,
+            b"hello-world!"
+        ));
+        assert!(!signature_matches(
+            &verifier(&["VALID_SECRET"]),
+            &header,
+            b"hello-world"
+        ));
     }
 
     #[test]
     fn python_sdk_vector_any_h1_may_match() {
-        let header = parse_header(&format!("ts={PY_TS};h1=dummy;h1={PY_H1}")).unwrap();
-        assert!(verifier(&[PY_SECRET]).any_signature_matches(&header, b"hello-world"));
+        let header = format!("ts={PY_TS};h1=dummy;h1={PY_H1}");
+        assert!(signature_matches(
+            &verifier(&[PY_SECRET]),
+            &header,
+            b"hello-world"
+        ));
     }
 
     #[test]
     fn node_sdk_vector_exact_bytes_only() {
-        let header = parse_header(NODE_HEADER).unwrap();
         let v = verifier(&["VALID_SECRET"]);
-        assert!(v.any_signature_matches(&header, br#"{"data": ["1", "2"]}"#));
-        assert!(!v.any_signature_matches(&header, br#"{ "data": [ "1", "2" ]}"#));
+        assert!(signature_matches(
+            &v,
+            NODE_HEADER,
+            br#"{"data": ["1", "2"]}"#
+        ));
+        assert!(!signature_matches(
+            &v,
+            NODE_HEADER,
+            br#"{ "data": [ "1", "2" ]}"#
+        ));
     }
 
     #[test]
@@ -319,13 +306,74 @@ mod tests {
             );
         }
         let non_utf8 = [0xff, 0xfe];
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"s").unwrap();
-        mac.update(format!("{now}:").as_bytes());
-        mac.update(&non_utf8);
-        let header = format!("ts={now};h1={}", hex::encode(mac.finalize().into_bytes()));
+        let h1 = hmac_sha256(b"s", &[format!("{now}:").as_bytes(), &non_utf8]);
+        let header = format!("ts={now};h1={}", hex::encode(h1));
         assert_eq!(
             v.verify(Some(&header), &non_utf8, now).unwrap_err().code,
             "invalid_payload"
         );
+    }
+
+    #[test]
+    fn a_signed_occurred_at_that_is_not_rfc3339_is_a_bad_request() {
+        let now = 1_800_000_000;
+        let v = verifier(&["s"]);
+        for word in [
+            "now",
+            "yesterday",
+            "infinity",
+            "-infinity",
+            "epoch",
+            "2026-11-23",
+            "",
+        ] {
+            let body = EVENT.replace("2026-11-23T10:00:00Z", word);
+            let refusal = v
+                .verify(Some(&sign("s", now, &body)), body.as_bytes(), now)
+                .unwrap_err();
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (400, "invalid_occurred_at"),
+                "{word}"
+            );
+        }
+        let without = r#"{"event_id":"evt_1","event_type":"x"}"#;
+        let event = v
+            .verify(Some(&sign("s", now, without)), without.as_bytes(), now)
+            .unwrap();
+        assert_eq!(event.occurred_at(), None);
+    }
+
+    #[test]
+    fn refuses_wrong_secret_empty_header_and_non_hex_signatures() {
+        let now = 1_800_000_000;
+        let v = verifier(&["s"]);
+        let by_other = sign("not-s", now, EVENT);
+        assert_eq!(
+            v.verify(Some(&by_other), EVENT.as_bytes(), now)
+                .unwrap_err(),
+            webhook::INVALID_SIGNATURE
+        );
+        let good = sign("s", now, EVENT);
+        let h1 = good.split_once("h1=").unwrap().1;
+        for bad in [
+            String::new(),
+            format!(
+                "ts={now};h1={}",
+                h1.replace(|c: char| c.is_ascii_digit(), "g")
+            ),
+            format!("ts={now};h1={}", &h1[..62]),
+            format!("ts={now};v1={h1}"),
+            format!("ts={now};h1={h1}{}", ";x=y".repeat(1200)),
+        ] {
+            assert_eq!(
+                v.verify(Some(&bad), EVENT.as_bytes(), now).unwrap_err(),
+                MALFORMED_SIGNATURE,
+                "{bad:.60}"
+            );
+        }
+        // Unknown keys and a garbled h1 beside the right one do not hide it.
+        let noisy = format!("ts={now};h2=abc;h1=zz;h1={h1};future=1");
+        assert!(v.verify(Some(&noisy), EVENT.as_bytes(), now).is_ok());
     }
 }

@@ -36,11 +36,33 @@ impl DbRole {
 pub struct User {
     id: String,
     claims: Value,
+    access_token: AccessToken,
+}
+
+/// The exact token the user was verified from. Its `Debug` never shows it, so logging a
+/// principal cannot leak a credential.
+#[derive(Clone)]
+struct AccessToken(String);
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(withheld)")
+    }
 }
 
 impl User {
-    pub(crate) fn from_verified_claims(id: String, claims: Value) -> Self {
-        Self { id, claims }
+    pub(crate) fn from_verified_claims(id: String, claims: Value, access_token: &str) -> Self {
+        Self {
+            id,
+            claims,
+            access_token: AccessToken(access_token.to_owned()),
+        }
+    }
+
+    /// The verified token itself, for a data API that checks it again and applies RLS from it
+    /// (PostgREST: `Authorization: Bearer <token>`). Never log it.
+    pub fn access_token(&self) -> &str {
+        &self.access_token.0
     }
 
     /// The user's uuid (`sub`).
@@ -61,12 +83,19 @@ impl User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookProvider {
     Paddle,
+    Meta,
+    MercadoPago,
+    StandardWebhooks,
 }
 
 impl WebhookProvider {
+    /// The name stored in `webhook_events.provider` (its check constraint must list it).
     pub fn as_str(self) -> &'static str {
         match self {
             WebhookProvider::Paddle => "paddle",
+            WebhookProvider::Meta => "meta",
+            WebhookProvider::MercadoPago => "mercadopago",
+            WebhookProvider::StandardWebhooks => "standard_webhooks",
         }
     }
 }

@@ -1,23 +1,47 @@
 use tokio_postgres::error::SqlState;
 
-/// A database failure, classified by what the caller should answer.
+/// A database failure, classified by what the caller should answer. The same classification
+/// holds for both data paths (the Postgres wire and PostgREST over HTTP), so a function answers
+/// the same status whichever it is configured with.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// Postgres could not be reached or the connection broke: answer 503 so callers retry.
     #[error("database unavailable")]
-    Unavailable(#[source] tokio_postgres::Error),
+    Unavailable(#[source] Cause),
     /// A grant or a policy's WITH CHECK refused the statement (SQLSTATE 42501).
     #[error("permission denied by the database")]
-    PermissionDenied(#[source] tokio_postgres::Error),
+    PermissionDenied(#[source] Cause),
     /// The input could not be stored as given (bad format, constraint): a client error.
     #[error("the database rejected the input")]
-    InvalidInput(#[source] tokio_postgres::Error),
+    InvalidInput(#[source] Cause),
     /// Anything else: a defect in our SQL or schema.
     #[error("database error")]
-    Other(#[source] tokio_postgres::Error),
+    Other(#[source] Cause),
     /// A statement returned a shape its caller does not expect (a defect, never a panic).
     #[error("unexpected result: {0}")]
     UnexpectedResult(&'static str),
+}
+
+/// What failed underneath, as the data path in use reported it.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// The Postgres wire protocol.
+    #[error(transparent)]
+    Wire(#[from] tokio_postgres::Error),
+    /// A data API over HTTP (PostgREST).
+    #[error(transparent)]
+    Rest(#[from] RestFailure),
+}
+
+/// A failure reported by a REST data API, or the HTTP exchange itself failing (`status` None).
+/// Carries no request headers, so no credential can end up in a log through it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}{message}", status.map_or("no HTTP response".to_owned(), |s| format!("HTTP {s}")), code.as_ref().map_or(String::new(), |c| format!("{c}: ")))]
+pub struct RestFailure {
+    pub status: Option<u16>,
+    /// A SQLSTATE forwarded from Postgres, or the API's own code (PostgREST: `PGRSTgxx`).
+    pub code: Option<String>,
+    pub message: String,
 }
 
 impl DbError {
@@ -34,31 +58,48 @@ impl DbError {
     /// The SQLSTATE behind the failure, when the server sent one.
     pub fn sql_state(&self) -> Option<&str> {
         match self {
-            DbError::Unavailable(e)
-            | DbError::PermissionDenied(e)
-            | DbError::InvalidInput(e)
-            | DbError::Other(e) => e.code().map(SqlState::code),
+            DbError::Unavailable(cause)
+            | DbError::PermissionDenied(cause)
+            | DbError::InvalidInput(cause)
+            | DbError::Other(cause) => match cause {
+                Cause::Wire(e) => e.code().map(SqlState::code),
+                Cause::Rest(failure) => failure.code.as_deref().filter(|c| is_sql_state(c)),
+            },
             DbError::UnexpectedResult(_) => None,
+        }
+    }
+
+    /// The one classification of a server-reported SQLSTATE, shared by both data paths.
+    pub fn from_sql_state(state: &str, cause: Cause) -> Self {
+        match state.get(..2) {
+            Some("42") if state == SqlState::INSUFFICIENT_PRIVILEGE.code() => {
+                DbError::PermissionDenied(cause)
+            }
+            // 08 connection exception, 53 insufficient resources, 57 operator intervention
+            // (shutdown, statement timeout), 40 transaction rollback (serialization, deadlock).
+            Some("08" | "53" | "57" | "40") => DbError::Unavailable(cause),
+            // 22 data exception (bad format), 23 integrity constraint violation.
+            Some("22" | "23") => DbError::InvalidInput(cause),
+            _ => DbError::Other(cause),
         }
     }
 }
 
+/// Five characters of digits and upper-case letters: a SQLSTATE, not an API's own code.
+pub fn is_sql_state(code: &str) -> bool {
+    code.len() == 5
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
 impl From<tokio_postgres::Error> for DbError {
     fn from(error: tokio_postgres::Error) -> Self {
-        let Some(state) = error.code() else {
+        match error.code().map(|state| state.code().to_owned()) {
+            Some(state) => DbError::from_sql_state(&state, error.into()),
             // No SQLSTATE, so not a server error: the connection itself failed (closed, I/O,
             // protocol).
-            return DbError::Unavailable(error);
-        };
-        let class = &state.code()[..2];
-        match class {
-            "42" if *state == SqlState::INSUFFICIENT_PRIVILEGE => DbError::PermissionDenied(error),
-            // 08 connection exception, 53 insufficient resources, 57 operator intervention
-            // (shutdown, statement timeout), 40 transaction rollback (serialization, deadlock).
-            "08" | "53" | "57" | "40" => DbError::Unavailable(error),
-            // 22 data exception (bad format), 23 integrity constraint violation.
-            "22" | "23" => DbError::InvalidInput(error),
-            _ => DbError::Other(error),
+            None => DbError::Unavailable(error.into()),
         }
     }
 }

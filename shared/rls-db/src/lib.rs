@@ -4,13 +4,16 @@
 //! (role, `request.jwt.claims`, method, path, headers) with `set_config(…, true)`: transaction
 //! local, so nothing leaks to the next request on a pooled connection. RLS policies then see the
 //! caller exactly as they would behind PostgREST. The query modules hold the statements the
-//! functions run; none of them filters by tenant on RLS's behalf.
+//! functions run; none of them filters by tenant on RLS's behalf. [`DataPath`] is the interface
+//! a function codes against: this wire path, or PostgREST over HTTP (crate `rls-postgrest`).
 
+mod data_path;
 mod error;
 pub mod notes;
 pub mod retention;
 mod session;
 pub mod webhook_events;
 
-pub use error::DbError;
+pub use data_path::DataPath;
+pub use error::{is_sql_state, Cause, DbError, RestFailure};
 pub use session::{begin_as, Access, RequestInfo};

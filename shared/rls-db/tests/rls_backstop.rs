@@ -6,7 +6,7 @@
 use edge_guard::{CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User};
 use hmac::{Hmac, Mac};
 use jwt_simple::prelude::*;
-use rls_db::{begin_as, notes, retention, webhook_events, Access, DbError, RequestInfo};
+use rls_db::{begin_as, notes, retention, webhook_events, Access, DataPath, DbError, RequestInfo};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio_postgres::{Client, NoTls};
@@ -108,6 +108,34 @@ async fn a_user_lists_only_their_tenants_notes_with_no_tenant_filter_in_the_quer
     assert!(
         ids.iter().all(|id| id == TENANT_A),
         "only tenant A's rows: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_wire_data_path_lists_the_same_notes_through_the_shared_interface() {
+    let mut client = connect().await;
+    let user = user(USER_A);
+    let all = client
+        .list_visible_notes(&user, None, &request("GET"))
+        .await
+        .unwrap();
+    let ids = workspace_ids(&all);
+    assert!(
+        !ids.is_empty() && ids.iter().all(|id| id == TENANT_A),
+        "{ids:?}"
+    );
+    let other = client
+        .list_visible_notes(&user, Some(TENANT_B), &request("GET"))
+        .await
+        .unwrap();
+    assert_eq!(other, "[]", "RLS hides tenant B through the interface too");
+    let malformed = client
+        .list_visible_notes(&user, Some("not-a-uuid"), &request("GET"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(malformed, DbError::InvalidInput(_)),
+        "{malformed:?}"
     );
 }
 
