@@ -199,8 +199,13 @@ mod tests {
         let presented = PresentedApiKey::parse(Some(&minted.key)).unwrap();
         let mut row = stored(&minted);
         assert_eq!(
-            presented.verify(Some(&row), Some("billing:write")).unwrap_err(),
-            Refusal::forbidden("insufficient_scope", "the API key does not grant this action")
+            presented
+                .verify(Some(&row), Some("billing:write"))
+                .unwrap_err(),
+            Refusal::forbidden(
+                "insufficient_scope",
+                "the API key does not grant this action"
+            )
         );
         row.revoked = true;
         assert_eq!(
@@ -226,7 +231,11 @@ mod tests {
             "rlse_\u{0}\u{ff}_zz",
         ] {
             let refusal = PresentedApiKey::parse(Some(bad)).unwrap_err();
-            assert_eq!((refusal.status, refusal.code), (401, "malformed_api_key"), "{bad:?}");
+            assert_eq!(
+                (refusal.status, refusal.code),
+                (401, "malformed_api_key"),
+                "{bad:?}"
+            );
             // Keys (long values) never come back in the answer.
             assert!(bad.len() < 20 || !refusal.to_json().contains(bad));
         }
@@ -241,6 +250,9 @@ mod tests {
         let minted = minted();
         assert_eq!(minted.key_sha256_hex.len(), 64);
         assert!(!minted.key.contains(&minted.key_sha256_hex));
-        assert_eq!(hex::encode(hash_api_key(&minted.key)), minted.key_sha256_hex);
+        assert_eq!(
+            hex::encode(hash_api_key(&minted.key)),
+            minted.key_sha256_hex
+        );
     }
 }

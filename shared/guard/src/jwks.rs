@@ -186,7 +186,12 @@ pub(crate) mod tests {
 
     #[test]
     fn refuses_documents_without_usable_keys() {
-        for bad in ["", "[]", "{}", r#"{"keys":[{"kty":"oct","kid":"a","k":"AA"}]}"#] {
+        for bad in [
+            "",
+            "[]",
+            "{}",
+            r#"{"keys":[{"kty":"oct","kid":"a","k":"AA"}]}"#,
+        ] {
             assert!(JwkSet::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

@@ -59,13 +59,20 @@ impl SigningKey {
             "HS256" => Ok(SigningKey::ProjectSecret),
             "ES256" | "RS256" => metadata
                 .key_id()
-                .map(|kid| SigningKey::Jwks { kid: kid.to_owned() })
+                .map(|kid| SigningKey::Jwks {
+                    kid: kid.to_owned(),
+                })
                 .ok_or(unknown_key()),
             _ => Err(Refusal::unauthenticated(
                 "unsupported_algorithm",
                 "the token's algorithm is not accepted (HS256, ES256, RS256)",
             )),
         }
+    }
+
+    /// As [`Self::of`], for the token of an `Authorization: Bearer` header.
+    pub fn of_authorization(authorization: Option<&str>) -> Result<Self, Refusal> {
+        Self::of(bearer_token(authorization)?)
     }
 }
 
@@ -466,7 +473,10 @@ mod tests {
         let payload = B64.encode(serde_json::to_vec(&user_claims()).unwrap());
         for alg in ["none", "None", "HS512", "PS256", "EdDSA"] {
             let header = B64.encode(format!(r#"{{"alg":"{alg}","typ":"JWT","kid":"k"}}"#));
-            for unsigned in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+            for unsigned in [
+                format!("{header}.{payload}."),
+                format!("{header}.{payload}"),
+            ] {
                 assert_eq!(
                     verify(&unsigned).unwrap_err().code,
                     "unsupported_algorithm",
@@ -531,7 +541,10 @@ mod tests {
             {"method": "totp", "timestamp": NOW - 60},
             {"method": "password", "timestamp": NOW - 86_400}
         ]);
-        assert_eq!(check(&with_amr(recent)).unwrap().signed_in_at(), Some(NOW - 60));
+        assert_eq!(
+            check(&with_amr(recent)).unwrap().signed_in_at(),
+            Some(NOW - 60)
+        );
         let shuffled = serde_json::json!([
             {"method": "password", "timestamp": NOW - 86_400},
             {"method": "totp", "timestamp": NOW - 60}
@@ -605,7 +618,12 @@ mod tests {
         let (_, set) = es256("k");
         let impostor = ES256KeyPair::generate().with_key_id("k");
         let refusal = jwks_only()
-            .verify_user_token(&impostor.sign(user_claims()).unwrap(), Some(&set), &SIGNED_IN, NOW)
+            .verify_user_token(
+                &impostor.sign(user_claims()).unwrap(),
+                Some(&set),
+                &SIGNED_IN,
+                NOW,
+            )
             .unwrap_err();
         assert_eq!(refusal.code, "invalid_token");
     }
@@ -637,7 +655,12 @@ mod tests {
         // An ES256 token whose kid names the RSA key, and an RS256 header on the EC key.
         let es = ES256KeyPair::generate().with_key_id("rs");
         let refusal = jwks_only()
-            .verify_user_token(&es.sign(user_claims()).unwrap(), Some(&set), &SIGNED_IN, NOW)
+            .verify_user_token(
+                &es.sign(user_claims()).unwrap(),
+                Some(&set),
+                &SIGNED_IN,
+                NOW,
+            )
             .unwrap_err();
         assert_eq!(refusal.code, "invalid_token");
     }
@@ -658,7 +681,10 @@ mod tests {
             .with_subject(USER)
             .with_audiences(HashSet::from(["other".to_owned()]));
         assert_eq!(check(wrong_aud, &SIGNED_IN), "invalid_token");
-        assert_eq!(check(user_claims(), &SIGNED_IN.with_aal2()), "insufficient_aal");
+        assert_eq!(
+            check(user_claims(), &SIGNED_IN.with_aal2()),
+            "insufficient_aal"
+        );
     }
 
     #[test]
@@ -668,7 +694,10 @@ mod tests {
         let tenant = verifier()
             .verify_tenant_user(Some(&header), None, &SIGNED_IN, Some(ws), NOW)
             .unwrap();
-        assert_eq!((tenant.workspace_id(), tenant.user().id()), (ws, Some(USER)));
+        assert_eq!(
+            (tenant.workspace_id(), tenant.user().id()),
+            (ws, Some(USER))
+        );
         let forged = format!("Bearer {}", sign(user_claims()).replace('.', ".x"));
         assert_eq!(
             verifier()

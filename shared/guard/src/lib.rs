@@ -16,8 +16,8 @@ mod refusal;
 mod requirement;
 
 pub use api_key::{
-    hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, StoredApiKey,
-    API_KEY_ENTROPY_BYTES, API_KEY_SCHEME,
+    hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, StoredApiKey, API_KEY_ENTROPY_BYTES,
+    API_KEY_SCHEME,
 };
 pub use cron::CronSecrets;
 pub use jwks::{jwks_url, JwkSet, JwksCache, JwksError, DEFAULT_JWKS_TTL_SECS, MIN_REFETCH_SECS};

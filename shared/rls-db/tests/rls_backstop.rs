@@ -1,7 +1,9 @@
 //! The data path against the project's real Postgres (ci/test starts it, migrated and seeded).
 //! Every test runs as a caller the guard produced, through `begin_as`, and rolls back.
 
-use edge_guard::{CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User};
+use edge_guard::{
+    CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User, UserRequirement,
+};
 use hmac::{Hmac, Mac};
 use jwt_simple::prelude::*;
 use rls_db::{begin_as, notes, retention, webhook_events, Access, DbError, RequestInfo};
@@ -39,8 +41,12 @@ fn user(sub: &str) -> User {
     let token = HS256Key::from_bytes(secret.as_bytes())
         .authenticate(claims)
         .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user_token(&token)
+        .verify_user_token(&token, None, &UserRequirement::SIGNED_IN, now)
         .unwrap()
 }
 
@@ -306,7 +312,7 @@ async fn a_user_cannot_read_webhook_events() {
 #[tokio::test]
 async fn retention_purges_old_processed_events_only_and_records_the_run() {
     let mut client = connect().await;
-    let cron = CronCaller::from_platform_schedule("0 3 * * *");
+    let cron = CronCaller::from_declared_schedule(&["0 3 * * *"], "0 3 * * *").unwrap();
     let tx = begin_as(&mut client, &cron, Access::ReadWrite, &request("POST"))
         .await
         .unwrap();
