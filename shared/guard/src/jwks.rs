@@ -30,7 +30,7 @@ pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) enum PublicJwk {
     Es256(ES256PublicKey),
-    Rs256(RS256PublicKey),
+    Rs256(Box<RS256PublicKey>),
 }
 
 /// The usable keys of a JWKS document, by `kid`. Several at once: during a rotation the old and
@@ -77,9 +77,9 @@ impl JwkSet {
                     "EC" => {
                         PublicJwk::Es256(ES256PublicKey::from_jwk(&text).ok()?.with_key_id(&kid))
                     }
-                    "RSA" => {
-                        PublicJwk::Rs256(RS256PublicKey::from_jwk(&text).ok()?.with_key_id(&kid))
-                    }
+                    "RSA" => PublicJwk::Rs256(Box::new(
+                        RS256PublicKey::from_jwk(&text).ok()?.with_key_id(&kid),
+                    )),
                     _ => return None,
                 };
                 Some((kid, key))
