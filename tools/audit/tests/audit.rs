@@ -203,3 +203,13 @@ fn the_command_exits_non_zero_on_a_planted_function() {
         String::from_utf8_lossy(&clean.stderr)
     );
 }
+
+#[test]
+fn the_readme_shows_the_current_table() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let table = audit::audit(&repo()).table();
+    assert!(
+        readme.contains(&table),
+        "README.md's guard table is out of date: paste the output of `cargo run -p audit`:\n{table}"
+    );
+}
