@@ -4,7 +4,7 @@
 //! cannot drift from the code. `cargo run -p audit` reads the same declarations from source.
 
 use edge_guard::{
-    CronCaller, Guard, PublicEndpoint, Refusal, TenantUser, User, UserRequirement, VerifiedWebhook,
+    CronCaller, PublicEndpoint, Refusal, TenantUser, User, UserRequirement, VerifiedWebhook,
 };
 use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
@@ -24,13 +24,17 @@ pub type Handled = LocalBoxFuture<'static, Result<Reply, ApiError>>;
 type Run = Box<dyn Fn(Request, Env) -> Handled>;
 
 /// One declared route: the guard is chosen by the constructor, which also fixes the handler's
-/// principal type.
+/// principal type, and runs before the handler on every request.
 pub struct Route {
     method: Option<Method>,
     path: &'static str,
-    guard: Guard,
     run: Run,
 }
+
+/// A guard as the adapter runs it: the request (mutable: a webhook guard reads the body), the
+/// environment and the route's declared requirement in, the principal out.
+type Admit<G, P> =
+    for<'a> fn(&'a mut Request, &'a Env, &'a G) -> LocalBoxFuture<'a, Result<P, ApiError>>;
 
 impl Route {
     /// A Supabase token meeting `requirement` → `Call<User>`.
@@ -40,18 +44,14 @@ impl Route {
         requirement: UserRequirement,
         handler: fn(Call<User>) -> Handled,
     ) -> Self {
-        let run = move |req: Request, env: Env| -> Handled {
-            Box::pin(async move {
-                let principal = guards::signed_in_user(&req, &env, &requirement).await?;
-                handler(Call {
-                    principal,
-                    req,
-                    env,
-                })
-                .await
-            })
-        };
-        Self::new(method, path, Guard::User(requirement), Box::new(run))
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            requirement: &'a UserRequirement,
+        ) -> LocalBoxFuture<'a, Result<User, ApiError>> {
+            Box::pin(guards::signed_in_user(req, env, requirement))
+        }
+        Self::guarded(method, path, requirement, admit, handler)
     }
 
     /// A Supabase token meeting `requirement`, for the requested workspace → `Call<TenantUser>`.
@@ -61,18 +61,14 @@ impl Route {
         requirement: UserRequirement,
         handler: fn(Call<TenantUser>) -> Handled,
     ) -> Self {
-        let run = move |req: Request, env: Env| -> Handled {
-            Box::pin(async move {
-                let principal = guards::tenant_user(&req, &env, &requirement).await?;
-                handler(Call {
-                    principal,
-                    req,
-                    env,
-                })
-                .await
-            })
-        };
-        Self::new(method, path, Guard::TenantUser(requirement), Box::new(run))
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            requirement: &'a UserRequirement,
+        ) -> LocalBoxFuture<'a, Result<TenantUser, ApiError>> {
+            Box::pin(guards::tenant_user(req, env, requirement))
+        }
+        Self::guarded(method, path, requirement, admit, handler)
     }
 
     /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read).
@@ -81,18 +77,14 @@ impl Route {
         path: &'static str,
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
-        let run = move |mut req: Request, env: Env| -> Handled {
-            Box::pin(async move {
-                let principal = guards::paddle_webhook(&mut req, &env).await?;
-                handler(Call {
-                    principal,
-                    req,
-                    env,
-                })
-                .await
-            })
-        };
-        Self::new(method, path, Guard::PaddleWebhook, Box::new(run))
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
+            Box::pin(guards::paddle_webhook(req, env))
+        }
+        Self::guarded(method, path, (), admit, handler)
     }
 
     /// The cron secret in `X-Cron-Secret` → `Call<CronCaller>`.
@@ -101,18 +93,14 @@ impl Route {
         path: &'static str,
         handler: fn(Call<CronCaller>) -> Handled,
     ) -> Self {
-        let run = move |req: Request, env: Env| -> Handled {
-            Box::pin(async move {
-                let principal = guards::cron_caller(&req, &env)?;
-                handler(Call {
-                    principal,
-                    req,
-                    env,
-                })
-                .await
-            })
-        };
-        Self::new(method, path, Guard::CronSecret, Box::new(run))
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<CronCaller, ApiError>> {
+            Box::pin(std::future::ready(guards::cron_caller(req, env)))
+        }
+        Self::guarded(method, path, (), admit, handler)
     }
 
     /// No caller identity, for the written `reason` → `Call<PublicEndpoint>`. A blank reason
@@ -123,11 +111,29 @@ impl Route {
         reason: &'static str,
         handler: fn(Call<PublicEndpoint>) -> Handled,
     ) -> Self {
-        let run = move |req: Request, env: Env| -> Handled {
+        fn admit<'a>(
+            _: &'a mut Request,
+            _: &'a Env,
+            reason: &'a &'static str,
+        ) -> LocalBoxFuture<'a, Result<PublicEndpoint, ApiError>> {
+            Box::pin(std::future::ready(PublicEndpoint::declared(reason).ok_or(
+                ApiError::NotConfigured("a written reason for a public route"),
+            )))
+        }
+        Self::guarded(method, path, reason, admit, handler)
+    }
+
+    /// Every request on this route runs `admit` first; only its principal reaches `handler`.
+    fn guarded<G: Copy + 'static, P: 'static>(
+        method: Option<Method>,
+        path: &'static str,
+        requirement: G,
+        admit: Admit<G, P>,
+        handler: fn(Call<P>) -> Handled,
+    ) -> Self {
+        let run = move |mut req: Request, env: Env| -> Handled {
             Box::pin(async move {
-                let principal = PublicEndpoint::declared(reason).ok_or(ApiError::NotConfigured(
-                    "a written reason for a public route",
-                ))?;
+                let principal = admit(&mut req, &env, &requirement).await?;
                 handler(Call {
                     principal,
                     req,
@@ -136,20 +142,11 @@ impl Route {
                 .await
             })
         };
-        Self::new(method, path, Guard::Public { reason }, Box::new(run))
-    }
-
-    fn new(method: Option<Method>, path: &'static str, guard: Guard, run: Run) -> Self {
         Self {
             method,
             path,
-            guard,
-            run,
+            run: Box::new(run),
         }
-    }
-
-    pub fn guard(&self) -> Guard {
-        self.guard
     }
 
     fn matches_path(&self, path: &str) -> bool {

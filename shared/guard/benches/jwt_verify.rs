@@ -12,12 +12,10 @@ const NOW: u64 = 1_800_000_000;
 
 fn claims() -> JWTClaims<Map<String, Value>> {
     let custom = json!({"role": "authenticated", "aal": "aal1", "email": "a@example.com"});
-    let mut claims = Claims::with_custom_claims(
-        custom.as_object().unwrap().clone(),
-        Duration::from_mins(5),
-    )
-    .with_subject("aaaaaaaa-0000-4000-8000-000000000001")
-    .with_audience("authenticated");
+    let mut claims =
+        Claims::with_custom_claims(custom.as_object().unwrap().clone(), Duration::from_mins(5))
+            .with_subject("aaaaaaaa-0000-4000-8000-000000000001")
+            .with_audience("authenticated");
     claims.issued_at = Some(Duration::from_secs(NOW));
     claims.expires_at = Some(Duration::from_secs(NOW + 300));
     claims
@@ -33,7 +31,10 @@ fn verify(c: &mut Criterion) {
     let keys = JwkSet::parse(&jwks.to_string()).unwrap();
     let verifier = SupabaseJwtVerifier::new(Some(SECRET), &JwtConfig::default());
     let tokens = [
-        ("HS256", HS256Key::from_bytes(SECRET).authenticate(claims()).unwrap()),
+        (
+            "HS256",
+            HS256Key::from_bytes(SECRET).authenticate(claims()).unwrap(),
+        ),
         ("ES256", es.sign(claims()).unwrap()),
         ("RS256 (2048-bit)", rs.sign(claims()).unwrap()),
     ];

@@ -10,5 +10,8 @@ fn main() {
     let minted = mint_api_key(&entropy);
     println!("key (give to the caller, shown once): {}", minted.key);
     println!("prefix (store):                       {}", minted.prefix);
-    println!("sha256 (store):                       {}", minted.key_sha256_hex);
+    println!(
+        "sha256 (store):                       {}",
+        minted.key_sha256_hex
+    );
 }

@@ -28,4 +28,4 @@ pub use principal::{
     User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
 };
 pub use refusal::Refusal;
-pub use requirement::{Guard, UserRequirement};
+pub use requirement::UserRequirement;

@@ -1,21 +1,6 @@
-//! What a route demands of its caller, declared once per route (see `edge_adapter::serve!`).
+//! What a user route demands of its caller, declared once per route (see `edge_adapter::serve!`).
 
 use crate::principal::{Aal, DbRole};
-
-/// The guard a route runs before its handler; the handler's argument is the principal it yields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Guard {
-    /// A verified Supabase token → `User`.
-    User(UserRequirement),
-    /// A verified Supabase token plus the workspace it acts for → `TenantUser`.
-    TenantUser(UserRequirement),
-    /// `Paddle-Signature` over the raw body → `VerifiedWebhook`.
-    PaddleWebhook,
-    /// `X-Cron-Secret` (current or previous) → `CronCaller`.
-    CronSecret,
-    /// No caller identity, for the written reason → `PublicEndpoint`.
-    Public { reason: &'static str },
-}
 
 /// Which tokens a user route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
