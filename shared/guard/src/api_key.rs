@@ -136,7 +136,8 @@ mod tests {
     const WS: &str = "a0000000-0000-4000-8000-00000000000a";
 
     fn minted() -> MintedApiKey {
-        mint_api_key(&[7u8; API_KEY_ENTROPY_BYTES])
+        // 0xab: hex letters, so case matters.
+        mint_api_key(&[0xab; API_KEY_ENTROPY_BYTES])
     }
 
     fn stored(minted: &MintedApiKey) -> StoredApiKey {
