@@ -235,7 +235,7 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
 /// `tenant_user(requirement)`, `paddle_webhook`, `cron_secret`, `public("reason")`.
 ///
-/// ```ignore
+/// ```text
 /// edge_adapter::serve! {
 ///     routes {
 ///         GET "/functions/v1/notes" => user(UserRequirement::SIGNED_IN) => list_notes,
