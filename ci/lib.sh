@@ -23,6 +23,8 @@ functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
 set -a; source "$ROOT/ci/local.env"; set +a
 export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
 export LOCAL_FUNCTIONS_PORT=${functions_port_override:-$LOCAL_FUNCTIONS_PORT}
+# The local JWKS (ci/serve-jwks.mjs) sits beside the functions' port unless told otherwise.
+export LOCAL_JWKS_PORT=${LOCAL_JWKS_PORT:-$((LOCAL_FUNCTIONS_PORT + 7))}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"
@@ -32,6 +34,7 @@ export WRANGLER_SEND_METRICS=false
 SUPERUSER_URL="postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@127.0.0.1:${LOCAL_PG_PORT}/postgres"
 AUTHENTICATOR_URL="postgres://authenticator:${LOCAL_AUTHENTICATOR_PASSWORD}@127.0.0.1:${LOCAL_PG_PORT}/postgres"
 FUNCTIONS_URL="http://127.0.0.1:${LOCAL_FUNCTIONS_PORT}/functions/v1"
+LOCAL_SUPABASE_URL="http://127.0.0.1:${LOCAL_JWKS_PORT}"
 
 log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
 

@@ -56,6 +56,22 @@ fn main() {
         ),
         Trial::test("notes: POST is 405", notes_wrong_method),
         Trial::test(
+            "jwks: an ES256 token verified with the served JWKS reads tenant A's rows",
+            jwks_es256_accepted,
+        ),
+        Trial::test(
+            "jwks: an ES256 token with an unknown kid is 401",
+            jwks_unknown_kid,
+        ),
+        Trial::test(
+            "jwks: HS256 signed with the public key (alg confusion) is 401",
+            jwks_hs256_with_public_key,
+        ),
+        Trial::test(
+            "jwks: the aal2 export route refuses aal1 (403) and a stale sign-in (403), accepts aal2",
+            jwks_aal2_route,
+        ),
+        Trial::test(
             "supabase-js: functions.invoke gets the user's rows; the anon key gets 401",
             supabase_js_invoke,
         ),
@@ -606,7 +622,8 @@ fn cron_scheduled_runs_job() -> TestResult {
     let mut worker = Background::spawn("cron-retention alone", &script, "e2e-cron-scheduled.log");
     let url = format!("http://127.0.0.1:{port}/cdn-cgi/handler/scheduled?cron=17+3+*+*+*");
     worker.wait_until(Duration::from_secs(180), || {
-        try_get(&format!("http://127.0.0.1:{port}/")).map(|r| r.status) == Some(405)
+        // Up once it answers its route table: `/` is no route of this function.
+        try_get(&format!("http://127.0.0.1:{port}/")).map(|r| r.status) == Some(404)
     });
     let reply = get(&url, &[]);
     check!(
@@ -622,6 +639,91 @@ fn cron_scheduled_runs_job() -> TestResult {
     check!(
         cron_runs("schedule") == runs_before + 1,
         "the scheduled run is recorded"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Asymmetric (ES256) tokens, verified against the JWKS ci/dev serves, fetched by workerd.
+
+fn jwks_es256_accepted() -> TestResult {
+    let token = es256_user_token(&local_es256_key(), USER_A, "aal1", None);
+    let reply = get(
+        &functions_url("notes"),
+        &[("Authorization", &bearer(&token))],
+    );
+    let workspaces = note_workspaces(&reply)?;
+    check!(
+        !workspaces.is_empty() && workspaces.iter().all(|w| w == TENANT_A),
+        "only tenant A's rows: {}",
+        reply.body
+    );
+    Ok(())
+}
+
+fn jwks_unknown_kid() -> TestResult {
+    let stranger = jwt_simple::prelude::ES256KeyPair::generate().with_key_id("not-published");
+    let token = es256_user_token(&stranger, USER_A, "aal1", None);
+    let reply = get(
+        &functions_url("notes"),
+        &[("Authorization", &bearer(&token))],
+    );
+    expect_error(&reply, 401, "unknown_signing_key")?;
+    // A published kid on a token another key signed.
+    let impostor = jwt_simple::prelude::ES256KeyPair::generate().with_key_id(var("LOCAL_JWKS_KID"));
+    let token = es256_user_token(&impostor, USER_A, "aal1", None);
+    let reply = get(
+        &functions_url("notes"),
+        &[("Authorization", &bearer(&token))],
+    );
+    expect_error(&reply, 401, "invalid_token")
+}
+
+fn jwks_hs256_with_public_key() -> TestResult {
+    use jwt_simple::prelude::MACLike;
+    let public = local_es256_key().public_key();
+    let served = std::fs::read_to_string(repo_root().join("ci/local-jwks.json")).unwrap();
+    for secret in [public.to_pem().unwrap(), public.to_jwk(), served] {
+        let mut custom = serde_json::Map::new();
+        custom.insert("role".into(), "authenticated".into());
+        let claims = jwt_simple::prelude::Claims::with_custom_claims(
+            custom,
+            jwt_simple::prelude::Duration::from_secs(600),
+        )
+        .with_audience("authenticated")
+        .with_subject(USER_A);
+        let forged = jwt_simple::prelude::HS256Key::from_bytes(secret.as_bytes())
+            .with_key_id(var("LOCAL_JWKS_KID"))
+            .authenticate(claims)
+            .unwrap();
+        let reply = get(
+            &functions_url("notes"),
+            &[("Authorization", &bearer(&forged))],
+        );
+        expect_error(&reply, 401, "invalid_token")?;
+    }
+    Ok(())
+}
+
+fn jwks_aal2_route() -> TestResult {
+    let key = local_es256_key();
+    let export = functions_url("notes/export");
+    let call = |token: String| get(&export, &[("Authorization", &bearer(&token))]);
+    expect_error(
+        &call(es256_user_token(&key, USER_A, "aal1", Some(60))),
+        403,
+        "insufficient_aal",
+    )?;
+    expect_error(
+        &call(es256_user_token(&key, USER_A, "aal2", Some(3600))),
+        403,
+        "reauthentication_required",
+    )?;
+    let reply = call(es256_user_token(&key, USER_A, "aal2", Some(60)));
+    check!(reply.status == 200, "{} {}", reply.status, reply.body);
+    check!(
+        reply.json().as_array().is_some_and(|rows| !rows.is_empty()),
+        "the export has tenant A's rows"
     );
     Ok(())
 }

@@ -1,8 +1,10 @@
-// Writes what ci/bench-guards sends: an HS256 access token signed with the local development
-// secret, and 1 KB / 64 KB Paddle-shaped bodies with a Paddle-Signature made now.
-// Usage: node prepare.mjs <out-dir>   (reads SUPABASE_JWT_SECRET and PADDLE_WEBHOOK_SECRETS)
-import { createHmac } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+// Writes what ci/bench-guards sends: access tokens signed with the LOCAL-ONLY development keys
+// (HS256 project secret, ES256 ci/local-es256-private.pem), and 1 KB / 64 KB Paddle-shaped bodies
+// with a Paddle-Signature made now.
+// Usage: node prepare.mjs <out-dir>
+//   (reads SUPABASE_JWT_SECRET, PADDLE_WEBHOOK_SECRETS, LOCAL_JWKS_KID, LOCAL_ES256_KEY_FILE)
+import { createHmac, createSign } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const out = process.argv[2];
@@ -21,6 +23,11 @@ const claims = {
 const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
 const hs256 = createHmac("sha256", process.env.SUPABASE_JWT_SECRET).update(unsigned).digest("base64url");
 writeFileSync(join(out, "hs256.token"), `${unsigned}.${hs256}`);
+
+const es256Unsigned = `${b64({ alg: "ES256", typ: "JWT", kid: process.env.LOCAL_JWKS_KID })}.${b64(claims)}`;
+const es256 = createSign("SHA256").update(es256Unsigned)
+  .sign({ key: readFileSync(process.env.LOCAL_ES256_KEY_FILE), dsaEncoding: "ieee-p1363" }, "base64url");
+writeFileSync(join(out, "es256.token"), `${es256Unsigned}.${es256}`);
 
 for (const [name, size] of [["1k", 1024], ["64k", 64 * 1024]]) {
   const envelope = { event_id: "evt_01hv8y4z1x2w3v4u5t6s7r8q9p", event_type: "transaction.completed",

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
-use jwt_simple::prelude::{Claims, HS256Key, MACLike};
+use jwt_simple::prelude::{Claims, ECDSAP256KeyPairLike, ES256KeyPair, HS256Key, MACLike};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -157,6 +157,37 @@ pub fn access_token(secret: &str, role: &str, sub: Option<&str>, expires_at: u64
     HS256Key::from_bytes(secret.as_bytes())
         .authenticate(claims)
         .unwrap()
+}
+
+/// The LOCAL-ONLY ES256 key whose public half ci/dev serves as the project's JWKS.
+pub fn local_es256_key() -> ES256KeyPair {
+    let pem = std::fs::read_to_string(repo_root().join("ci/local-es256-private.pem")).unwrap();
+    ES256KeyPair::from_pem(&pem)
+        .unwrap()
+        .with_key_id(var("LOCAL_JWKS_KID"))
+}
+
+/// A user's access token as Supabase signs it with an asymmetric key: `aal` and, when
+/// `signed_in_secs_ago` is given, an `amr` entry for that sign-in.
+pub fn es256_user_token(
+    key: &ES256KeyPair,
+    sub: &str,
+    aal: &str,
+    signed_in_secs_ago: Option<u64>,
+) -> String {
+    let mut custom = serde_json::Map::new();
+    custom.insert("role".into(), "authenticated".into());
+    custom.insert("aal".into(), aal.into());
+    if let Some(ago) = signed_in_secs_ago {
+        custom.insert(
+            "amr".into(),
+            serde_json::json!([{ "method": "totp", "timestamp": unix_now() - ago }]),
+        );
+    }
+    let claims = Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::from_secs(600))
+        .with_audience("authenticated")
+        .with_subject(sub);
+    key.sign(claims).unwrap()
 }
 
 pub fn user_token(sub: &str) -> String {

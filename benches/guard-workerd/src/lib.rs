@@ -1,8 +1,13 @@
 //! Benchmark-only worker: each route answers the same tiny reply, one without any check and one
 //! behind a guard, so `ci/bench-guards` can measure what the guard costs inside workerd. The
-//! verifiers are built per request, as the edge functions build theirs.
+//! verifiers are built per request, as the adapter builds them; the JWKS is parsed once per
+//! isolate, as the adapter's cache holds it (its fetch is not part of the per-request cost).
 
-use edge_guard::{JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier};
+use std::sync::OnceLock;
+
+use edge_guard::{
+    JwkSet, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, UserRequirement,
+};
 use worker::{event, Context, Env, Method, Request, Response};
 
 #[event(fetch)]
@@ -10,7 +15,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let outcome = match (req.method(), req.path().as_str()) {
         (Method::Get, "/none") => Ok(()),
         (Method::Get, "/hs256") => hs256(&req, &env),
-        (Method::Post, "/none") => req.bytes().await.map(drop).map_err(internal),
+        (Method::Get, "/es256") => es256(&req, &env),
+        (Method::Post, "/none") => req.bytes().await.map(drop).map_err(misconfigured),
         (Method::Post, "/paddle") => paddle(&mut req, &env).await,
         _ => return Response::error("not found", 404),
     };
@@ -20,32 +26,67 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     }
 }
 
+fn now() -> u64 {
+    worker::Date::now().as_millis() / 1000
+}
+
 fn hs256(req: &Request, env: &Env) -> Result<(), Refusal> {
     let secret = env
         .secret("SUPABASE_JWT_SECRET")
-        .map_err(internal)?
+        .map_err(misconfigured)?
         .to_string();
-    let authorization = req.headers().get("authorization").map_err(internal)?;
+    let authorization = req.headers().get("authorization").map_err(misconfigured)?;
     SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user(authorization.as_deref())
+        .verify_user(
+            authorization.as_deref(),
+            None,
+            &UserRequirement::SIGNED_IN,
+            now(),
+        )
+        .map(drop)
+}
+
+fn es256(req: &Request, env: &Env) -> Result<(), Refusal> {
+    static KEYS: OnceLock<JwkSet> = OnceLock::new();
+    let keys = match KEYS.get() {
+        Some(keys) => keys,
+        None => {
+            let document = env.var("LOCAL_JWKS").map_err(misconfigured)?.to_string();
+            let parsed = JwkSet::parse(&document).map_err(misconfigured)?;
+            KEYS.get_or_init(|| parsed)
+        }
+    };
+    let authorization = req.headers().get("authorization").map_err(misconfigured)?;
+    SupabaseJwtVerifier::new(None, &JwtConfig::default())
+        .verify_user(
+            authorization.as_deref(),
+            Some(keys),
+            &UserRequirement::SIGNED_IN,
+            now(),
+        )
         .map(drop)
 }
 
 async fn paddle(req: &mut Request, env: &Env) -> Result<(), Refusal> {
     let secret = env
         .secret("PADDLE_WEBHOOK_SECRETS")
-        .map_err(internal)?
+        .map_err(misconfigured)?
         .to_string();
     // The whole run must fit the window: the prepared signatures are made once, before it.
-    let verifier = PaddleVerifier::new([secret.as_str()], 300).ok_or_else(|| internal("secret"))?;
-    let signature = req.headers().get("paddle-signature").map_err(internal)?;
-    let body = req.bytes().await.map_err(internal)?;
-    let now = worker::Date::now().as_millis() / 1000;
-    verifier.verify(signature.as_deref(), &body, now).map(drop)
+    let verifier =
+        PaddleVerifier::new([secret.as_str()], 300).ok_or_else(|| misconfigured("secret"))?;
+    let signature = req
+        .headers()
+        .get("paddle-signature")
+        .map_err(misconfigured)?;
+    let body = req.bytes().await.map_err(misconfigured)?;
+    verifier
+        .verify(signature.as_deref(), &body, now())
+        .map(drop)
 }
 
 /// A benchmark set up wrongly must show as failed requests in wrk's output, not as fast ones.
-fn internal(_error: impl std::fmt::Debug) -> Refusal {
+fn misconfigured(_error: impl std::fmt::Debug) -> Refusal {
     Refusal::new(
         500,
         "bench_misconfigured",

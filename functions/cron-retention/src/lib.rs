@@ -1,11 +1,10 @@
 //! Retention jobs: processed webhook events, then workspaces and notes past their deletion grace
-//! period, in one transaction. Guards: the platform's scheduled event (`[triggers] crons`), or `POST` with `X-Cron-Secret`.
-//! A scheduled run cannot report failure to anyone, so every run records itself in `cron_runs`
-//! and a failure is logged.
+//! period, in one transaction. On the platform's schedule (`[triggers] crons`), or `POST` with
+//! `X-Cron-Secret`. A scheduled run cannot report failure to anyone, so every run records itself
+//! in `cron_runs` and a failure is logged.
 
 use edge_adapter::{
-    cron_caller, in_transaction, optional_number, request_info, require_method, respond, Access,
-    ApiError, Reply,
+    in_transaction, optional_number, request_info, Access, ApiError, Call, Reply, ScheduledCall,
 };
 use edge_guard::CronCaller;
 use rls_db::retention::{
@@ -14,36 +13,32 @@ use rls_db::retention::{
 };
 use rls_db::RequestInfo;
 use serde_json::json;
-use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::Env;
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    respond(run_over_http(req, env).await)
-}
-
-#[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let caller = CronCaller::from_platform_schedule(&event.cron());
-    let request = RequestInfo {
-        method: "SCHEDULED".into(),
-        path: event.cron(),
-        headers: json!({}),
-    };
-    match purge(&caller, &request, &env).await {
-        Ok(Purged {
-            webhook_events,
-            soft_deleted,
-        }) => worker::console_log!(
-            "retention: purged {webhook_events} processed webhook events, {soft_deleted} soft-deleted rows"
-        ),
-        Err(error) => worker::console_error!("retention failed: {:?}", error.status_code_message()),
+edge_adapter::serve! {
+    routes {
+        POST "/functions/v1/cron-retention" => cron_secret => run_over_http,
+    }
+    schedules {
+        "17 3 * * *" => run_on_schedule,
     }
 }
 
-async fn run_over_http(req: Request, env: Env) -> Result<Reply, ApiError> {
-    require_method(&req, Method::Post)?;
-    let caller = cron_caller(&req, &env)?;
-    let purged = purge(&caller, &request_info(&req), &env).await?;
+async fn run_on_schedule(call: ScheduledCall) -> Result<String, ApiError> {
+    let request = RequestInfo {
+        method: "SCHEDULED".into(),
+        path: "/scheduled".into(),
+        headers: json!({}),
+    };
+    let purged = purge(&call.principal, &request, &call.env).await?;
+    Ok(format!(
+        "purged {} processed webhook events, {} soft-deleted rows",
+        purged.webhook_events, purged.soft_deleted
+    ))
+}
+
+async fn run_over_http(call: Call<CronCaller>) -> Result<Reply, ApiError> {
+    let purged = purge(&call.principal, &request_info(&call.req), &call.env).await?;
     Ok(Reply::json(
         200,
         json!({

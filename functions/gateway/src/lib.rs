@@ -1,22 +1,26 @@
 //! The gateway: `/functions/v1/<name>[/…]` goes, unchanged, to the function bound as service
-//! `<NAME>` (upper case, `-` as `_`) in the root wrangler.toml. It authenticates nobody: every
-//! function runs its own guard, so a function is equally safe reached directly.
+//! `<NAME>` (upper case, `-` as `_`) in the root wrangler.toml.
 
-use edge_adapter::{respond, ApiError};
-use edge_guard::Refusal;
-use worker::{event, Context, Env, Request, Response};
+use edge_adapter::{ApiError, Call, Reply};
+use edge_guard::{PublicEndpoint, Refusal};
 
-const PREFIX: &str = "/functions/v1/";
-
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let Some(binding) = binding_for_path(&req.path()) else {
-        return respond(Err(not_found()));
-    };
-    match env.service(&binding) {
-        Ok(function) => function.fetch_request(req).await,
-        Err(_) => respond(Err(not_found())),
+edge_adapter::serve! {
+    routes {
+        ANY "/*" => public(
+            "routing only: every function behind it runs its own declared guard, so a function \
+             is equally safe reached directly"
+        ) => forward,
     }
+}
+
+async fn forward(call: Call<PublicEndpoint>) -> Result<Reply, ApiError> {
+    let binding = binding_for_path(&call.req.path()).ok_or_else(not_found)?;
+    let function = call.env.service(&binding).map_err(|_| not_found())?;
+    let response = function
+        .fetch_request(call.req)
+        .await
+        .map_err(|_| ApiError::Upstream("the function behind the gateway"))?;
+    Ok(Reply::Forwarded(response))
 }
 
 fn not_found() -> ApiError {
@@ -27,6 +31,8 @@ fn not_found() -> ApiError {
     )
     .into()
 }
+
+const PREFIX: &str = "/functions/v1/";
 
 /// `/functions/v1/paddle-webhook/x` → `PADDLE_WEBHOOK`. Function names are lower-case letters,
 /// digits and `-`; anything else is not a function (the gateway has no other bindings anyway).

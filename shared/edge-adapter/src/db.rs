@@ -87,6 +87,7 @@ const WITHHELD_HEADERS: &[&str] = &[
     "cookie",
     "paddle-signature",
     "x-cron-secret",
+    "x-api-key",
 ];
 
 /// The request details PostgREST exposes to SQL.

@@ -11,6 +11,8 @@ pub enum ApiError {
     Db(DbError),
     /// The function is missing a binding, variable or secret it needs.
     NotConfigured(&'static str),
+    /// A service the guard depends on (the JWKS endpoint) could not be reached.
+    Upstream(&'static str),
 }
 
 impl From<Refusal> for ApiError {
@@ -41,6 +43,11 @@ impl ApiError {
                 (status, code, message)
             }
             // 503: a deploy that adds the missing setting fixes it, and providers retry 5xx.
+            ApiError::Upstream(_) => (
+                503,
+                "upstream_unavailable",
+                "a service this function depends on is unavailable; retry later",
+            ),
             ApiError::NotConfigured(_) => (
                 503,
                 "not_configured",

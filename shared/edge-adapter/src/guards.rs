@@ -1,36 +1,71 @@
 //! The guard crate's checks, fed from a workers-rs request and the function's environment.
+//! Only [`crate::Route`] calls these: a function declares a guard, it never runs one itself.
+
+use std::cell::RefCell;
 
 use edge_guard::{
-    CronCaller, CronSecrets, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, User,
-    VerifiedWebhook, PADDLE_DEFAULT_TOLERANCE_SECS,
+    jwks_url, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig, PaddleVerifier, SigningKey,
+    SupabaseJwtVerifier, TenantUser, User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
+    PADDLE_DEFAULT_TOLERANCE_SECS,
 };
-use worker::{Env, Method, Request};
+use worker::{Env, Fetch, Request};
 
-use crate::config::{optional_number, optional_text, required_secret, secret_list};
-use crate::request::{header, read_body_capped};
+use crate::config::{optional_number, optional_text, secret_list};
+use crate::request::{header, query_text, read_body_capped};
 use crate::ApiError;
 
 /// Webhook bodies above this are refused before they are read (Paddle events are a few KB).
 const MAX_WEBHOOK_BODY_BYTES: usize = 256 * 1024;
 
-/// Refuses any method but `allowed` with 405.
-pub fn require_method(req: &Request, allowed: Method) -> Result<(), ApiError> {
-    if req.method() == allowed {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            405,
-            "method_not_allowed",
-            "this endpoint does not accept that method",
-        )
-        .into())
-    }
+pub(crate) fn now_secs() -> u64 {
+    worker::Date::now().as_millis() / 1000
 }
 
-/// The signed-in Supabase user behind the request's bearer token (HS256 project secret).
-/// Vars: SUPABASE_JWT_SECRET (secret), JWT_AUDIENCE, JWT_ISSUER, JWT_LEEWAY_SECS (optional).
-pub fn signed_in_user(req: &Request, env: &Env) -> Result<User, ApiError> {
-    let secret = required_secret(env, "SUPABASE_JWT_SECRET")?;
+/// The caller behind the request's Supabase token, as `requirement` demands.
+/// Secrets/vars: SUPABASE_JWT_SECRET (HS256, optional if SUPABASE_URL is set), SUPABASE_URL
+/// (its JWKS verifies ES256/RS256 tokens), JWT_AUDIENCE, JWT_ISSUER, JWT_LEEWAY_SECS,
+/// JWKS_TTL_SECS (optional).
+pub(crate) async fn signed_in_user(
+    req: &Request,
+    env: &Env,
+    requirement: &UserRequirement,
+) -> Result<User, ApiError> {
+    let (verifier, authorization, jwks, now) = prepare_user_check(req, env).await?;
+    Ok(verifier.verify_user(authorization.as_deref(), jwks.as_ref(), requirement, now)?)
+}
+
+/// As [`signed_in_user`], acting for the workspace named by `?workspace=` (or the token's
+/// `app_metadata.workspace_id`).
+pub(crate) async fn tenant_user(
+    req: &Request,
+    env: &Env,
+    requirement: &UserRequirement,
+) -> Result<TenantUser, ApiError> {
+    let (verifier, authorization, jwks, now) = prepare_user_check(req, env).await?;
+    let workspace = query_text(req, "workspace");
+    Ok(verifier.verify_tenant_user(
+        authorization.as_deref(),
+        jwks.as_ref(),
+        requirement,
+        workspace.as_deref(),
+        now,
+    )?)
+}
+
+type UserCheck = (SupabaseJwtVerifier, Option<String>, Option<JwkSet>, u64);
+
+async fn prepare_user_check(req: &Request, env: &Env) -> Result<UserCheck, ApiError> {
+    let secret = env
+        .secret("SUPABASE_JWT_SECRET")
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|s| !s.trim().is_empty());
+    let supabase_url = optional_text(env, "SUPABASE_URL");
+    if secret.is_none() && supabase_url.is_none() {
+        return Err(ApiError::NotConfigured(
+            "SUPABASE_JWT_SECRET or SUPABASE_URL",
+        ));
+    }
     let defaults = JwtConfig::default();
     let config = JwtConfig {
         leeway_secs: optional_number(env, "JWT_LEEWAY_SECS")?.unwrap_or(defaults.leeway_secs),
@@ -38,13 +73,73 @@ pub fn signed_in_user(req: &Request, env: &Env) -> Result<User, ApiError> {
         issuer: optional_text(env, "JWT_ISSUER").or(defaults.issuer),
     };
     let authorization = header(req, "authorization");
-    Ok(SupabaseJwtVerifier::hs256(secret.as_bytes(), &config)
-        .verify_user(authorization.as_deref())?)
+    let now = now_secs();
+    // The JWKS is fetched only for a token that names a JWKS key; a malformed header is left
+    // for the verifier to refuse.
+    let jwks = match SigningKey::of_authorization(authorization.as_deref()) {
+        Ok(SigningKey::Jwks { kid }) => {
+            let url = supabase_url.ok_or(ApiError::NotConfigured("SUPABASE_URL"))?;
+            let ttl = optional_number(env, "JWKS_TTL_SECS")?.unwrap_or(DEFAULT_JWKS_TTL_SECS);
+            Some(project_keys(&url, ttl, &kid, now).await?)
+        }
+        _ => None,
+    };
+    let verifier = SupabaseJwtVerifier::new(secret.as_deref().map(str::as_bytes), &config);
+    Ok((verifier, authorization, jwks, now))
+}
+
+thread_local! {
+    /// One cache per isolate: every request this isolate serves shares the fetched keys.
+    static JWKS: RefCell<Option<JwksCache>> = const { RefCell::new(None) };
+}
+
+/// The project's keys, fetched when the cache is empty, past its TTL, or lacks `kid`.
+async fn project_keys(
+    supabase_url: &str,
+    ttl_secs: u64,
+    kid: &str,
+    now: u64,
+) -> Result<JwkSet, ApiError> {
+    let needs_fetch = JWKS.with_borrow(|cache| {
+        cache
+            .as_ref()
+            .is_none_or(|cache| cache.needs_fetch(kid, now))
+    });
+    if needs_fetch {
+        let fetched = fetch_jwks(&jwks_url(supabase_url)).await;
+        JWKS.with_borrow_mut(|cache| {
+            let cache = cache.get_or_insert_with(|| JwksCache::new(ttl_secs));
+            match fetched {
+                Ok(document) => {
+                    if let Err(error) = cache.store(&document, now) {
+                        worker::console_error!("jwks: {error}");
+                    }
+                }
+                Err(error) => worker::console_error!("jwks fetch failed: {error}"),
+            }
+        });
+    }
+    JWKS.with_borrow(|cache| cache.as_ref().and_then(|c| c.keys(now)).cloned())
+        .ok_or(ApiError::Upstream("the project's signing keys (JWKS)"))
+}
+
+async fn fetch_jwks(url: &str) -> worker::Result<String> {
+    let mut response = Fetch::Url(url.parse()?).send().await?;
+    if response.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "status {}",
+            response.status_code()
+        )));
+    }
+    response.text().await
 }
 
 /// A Paddle delivery whose signature matches one of PADDLE_WEBHOOK_SECRETS (comma-separated, for
 /// rotation) within PADDLE_TOLERANCE_SECS (optional). The body is size-checked, then read once.
-pub async fn paddle_webhook(req: &mut Request, env: &Env) -> Result<VerifiedWebhook, ApiError> {
+pub(crate) async fn paddle_webhook(
+    req: &mut Request,
+    env: &Env,
+) -> Result<VerifiedWebhook, ApiError> {
     let secrets = secret_list(env, "PADDLE_WEBHOOK_SECRETS")?;
     let tolerance =
         optional_number(env, "PADDLE_TOLERANCE_SECS")?.unwrap_or(PADDLE_DEFAULT_TOLERANCE_SECS);
@@ -52,12 +147,11 @@ pub async fn paddle_webhook(req: &mut Request, env: &Env) -> Result<VerifiedWebh
         .ok_or(ApiError::NotConfigured("PADDLE_WEBHOOK_SECRETS"))?;
     let signature = header(req, "paddle-signature");
     let body = read_body_capped(req, MAX_WEBHOOK_BODY_BYTES).await?;
-    let now = worker::Date::now().as_millis() / 1000;
-    Ok(verifier.verify(signature.as_deref(), &body, now)?)
+    Ok(verifier.verify(signature.as_deref(), &body, now_secs())?)
 }
 
 /// An HTTP caller of a cron job: must present one of CRON_SECRETS in `X-Cron-Secret`.
-pub fn cron_caller(req: &Request, env: &Env) -> Result<CronCaller, ApiError> {
+pub(crate) fn cron_caller(req: &Request, env: &Env) -> Result<CronCaller, ApiError> {
     let secrets = secret_list(env, "CRON_SECRETS")?;
     let secrets = CronSecrets::new(secrets.iter().map(String::as_str))
         .ok_or(ApiError::NotConfigured("CRON_SECRETS"))?;

@@ -1,6 +1,6 @@
-//! What every function does around its one call into shared code, written once: read config and
-//! secrets from the environment, run the guard on the request, open the database connection,
-//! and turn every outcome into a JSON reply. The only shared crate that touches `worker`.
+//! What every function does around its one call into shared code, written once: the declared
+//! routes and their guards ([`serve!`]), config and secrets from the environment, the database
+//! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
 mod config;
 mod db;
@@ -8,11 +8,12 @@ mod error;
 mod guards;
 mod reply;
 mod request;
+mod routes;
 
 pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
-pub use guards::{cron_caller, paddle_webhook, require_method, signed_in_user};
 pub use reply::{respond, Reply};
 pub use request::query_uuid;
 pub use rls_db::Access;
+pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};

@@ -3,21 +3,25 @@ use worker::{Headers, Response};
 
 use crate::ApiError;
 
-/// A successful JSON answer, built by a handler and sent by [`respond`].
+/// A successful answer, built by a handler and sent by [`respond`].
 #[derive(Debug)]
-pub struct Reply {
-    status: u16,
-    body: String,
+pub enum Reply {
+    Json {
+        status: u16,
+        body: String,
+    },
+    /// Another worker's response, passed on unchanged (the gateway).
+    Forwarded(Response),
 }
 
 impl Reply {
     /// 200 with a body that is already JSON text (e.g. built by Postgres).
     pub fn json_text(body: String) -> Self {
-        Self { status: 200, body }
+        Reply::Json { status: 200, body }
     }
 
     pub fn json(status: u16, value: Value) -> Self {
-        Self {
+        Reply::Json {
             status,
             body: value.to_string(),
         }
@@ -37,14 +41,17 @@ fn json_response(status: u16, body: String) -> worker::Result<Response> {
 /// a secret or a payload.
 pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
     match outcome {
-        Ok(reply) => json_response(reply.status, reply.body),
+        Ok(Reply::Json { status, body }) => json_response(status, body),
+        Ok(Reply::Forwarded(response)) => Ok(response),
         Err(error) => {
             let (status, code, message) = error.status_code_message();
             match &error {
                 ApiError::Db(db) => {
                     worker::console_error!("{code}: {db} (sqlstate {:?})", db.sql_state())
                 }
-                ApiError::NotConfigured(what) => worker::console_error!("{code}: {what}"),
+                ApiError::NotConfigured(what) | ApiError::Upstream(what) => {
+                    worker::console_error!("{code}: {what}")
+                }
                 ApiError::Refused(_) => worker::console_log!("refused {status} {code}"),
             }
             json_response(

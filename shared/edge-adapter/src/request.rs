@@ -7,12 +7,7 @@ use crate::ApiError;
 
 /// An optional uuid query-string parameter (the first one when repeated); anything else is a 400.
 pub fn query_uuid(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    let Ok(url) = req.url() else { return Ok(None) };
-    let Some(value) = url
-        .query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-    else {
+    let Some(value) = query_text(req, name) else {
         return Ok(None);
     };
     if is_uuid(&value) {
@@ -24,6 +19,15 @@ pub fn query_uuid(req: &Request, name: &str) -> Result<Option<String>, ApiError>
         )
         .into())
     }
+}
+
+/// A query-string parameter as sent (the first one when repeated).
+pub(crate) fn query_text(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 pub(crate) fn header(req: &Request, name: &str) -> Option<String> {

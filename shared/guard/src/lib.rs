@@ -38,24 +38,34 @@
 //! A configuration problem (no secret, an undecodable `whsec_` secret) makes the constructor
 //! return `None`; the adapter answers that as its own "not configured" error.
 
+mod api_key;
 mod bearer;
 mod cron;
+mod jwks;
 mod jwt;
 mod mercadopago;
 mod meta;
 mod paddle;
 mod principal;
 mod refusal;
+mod requirement;
 mod standard_webhooks;
 mod webhook;
 
+pub use api_key::{
+    hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, StoredApiKey, API_KEY_ENTROPY_BYTES,
+    API_KEY_SCHEME,
+};
 pub use cron::CronSecrets;
-pub use jwt::{is_uuid, JwtConfig, SupabaseJwtVerifier};
+pub use jwks::{jwks_url, JwkSet, JwksCache, JwksError, DEFAULT_JWKS_TTL_SECS, MIN_REFETCH_SECS};
+pub use jwt::{is_uuid, JwtConfig, SigningKey, SupabaseJwtVerifier, MAX_TOKEN_LENGTH};
 pub use mercadopago::{MercadoPagoVerifier, MERCADOPAGO_DEFAULT_TOLERANCE_SECS};
 pub use meta::{MetaSubscription, MetaVerifier};
 pub use paddle::{PaddleVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
 pub use principal::{
-    CronCaller, CronTrigger, DbPrincipal, DbRole, User, VerifiedWebhook, WebhookProvider,
+    Aal, ApiKeyClient, CronCaller, CronTrigger, DbPrincipal, DbRole, PublicEndpoint, TenantUser,
+    User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
 };
 pub use refusal::Refusal;
+pub use requirement::UserRequirement;
 pub use standard_webhooks::{StandardWebhooksVerifier, STANDARD_WEBHOOKS_TOLERANCE_SECS};

@@ -1,8 +1,11 @@
-//! Principals: proof that a guard check passed. Fields are private and there are no public
-//! constructors except where the platform itself is the proof (a scheduled event), so code
-//! outside this crate cannot fabricate a caller.
+//! Principals: proof that a guard check passed. Fields are private and every constructor is
+//! `pub(crate)`, except where no secret is involved and the input itself is the proof (a declared
+//! public route with its reason, a declared schedule fired by the platform): code outside this
+//! crate cannot fabricate a caller (tests/compile_fail shows it).
 
 use serde_json::{json, Value};
+
+use crate::Refusal;
 
 /// The Postgres role a request runs as, as PostgREST would choose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +34,32 @@ impl DbRole {
     }
 }
 
-/// A signed-in Supabase user, from a verified access token.
+/// Authentication assurance level (`aal` claim; absent means `aal1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aal {
+    Aal1,
+    /// A second factor was verified in this session.
+    Aal2,
+}
+
+impl Aal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aal::Aal1 => "aal1",
+            Aal::Aal2 => "aal2",
+        }
+    }
+}
+
+/// The caller behind a verified Supabase token: a signed-in user (role `authenticated`), or an
+/// `anon`/`service_role` key where the route accepts those roles.
 #[derive(Debug, Clone)]
 pub struct User {
-    id: String,
+    id: Option<String>,
+    role: DbRole,
+    aal: Aal,
+    session_id: Option<String>,
+    signed_in_at: Option<u64>,
     claims: Value,
     access_token: AccessToken,
 }
@@ -51,9 +76,21 @@ impl std::fmt::Debug for AccessToken {
 }
 
 impl User {
-    pub(crate) fn from_verified_claims(id: String, claims: Value, access_token: &str) -> Self {
+    pub(crate) fn from_verified_claims(
+        id: Option<String>,
+        role: DbRole,
+        aal: Aal,
+        session_id: Option<String>,
+        signed_in_at: Option<u64>,
+        claims: Value,
+        access_token: &str,
+    ) -> Self {
         Self {
             id,
+            role,
+            aal,
+            session_id,
+            signed_in_at,
             claims,
             access_token: AccessToken(access_token.to_owned()),
         }
@@ -65,19 +102,115 @@ impl User {
         &self.access_token.0
     }
 
-    /// The user's uuid (`sub`).
-    pub fn id(&self) -> &str {
-        &self.id
+    /// The user's uuid (`sub`); `None` for an anon or service key.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
-
-    /// Authentication assurance level: `aal1`, or `aal2` once a second factor was verified.
-    pub fn aal(&self) -> &str {
-        self.claims
-            .get("aal")
-            .and_then(Value::as_str)
-            .unwrap_or("aal1")
+    pub fn role(&self) -> DbRole {
+        self.role
+    }
+    pub fn aal(&self) -> Aal {
+        self.aal
+    }
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+    /// Unix time of the newest authentication in this session (newest `amr` timestamp).
+    pub fn signed_in_at(&self) -> Option<u64> {
+        self.signed_in_at
+    }
+    /// The verified claims, as they go into `request.jwt.claims`.
+    pub fn claims(&self) -> &Value {
+        &self.claims
     }
 }
+
+/// A verified user acting for one workspace: the workspace the request names, or else the one in
+/// the token's `app_metadata.workspace_id` (never `user_metadata`, which the user can write).
+/// Whether the user is a member is still decided by RLS on every row.
+#[derive(Debug, Clone)]
+pub struct TenantUser {
+    user: User,
+    workspace_id: String,
+}
+
+impl TenantUser {
+    pub(crate) fn new(user: User, requested_workspace: Option<&str>) -> Result<Self, Refusal> {
+        let workspace_id = match requested_workspace {
+            Some(requested) if crate::is_uuid(requested) => requested.to_owned(),
+            Some(_) => {
+                return Err(Refusal::bad_request(
+                    "invalid_workspace",
+                    "the workspace id must be a uuid",
+                ))
+            }
+            None => user
+                .claims
+                .pointer("/app_metadata/workspace_id")
+                .and_then(Value::as_str)
+                .filter(|id| crate::is_uuid(id))
+                .ok_or(Refusal::bad_request(
+                    "workspace_required",
+                    "name the workspace this request acts for",
+                ))?
+                .to_owned(),
+        };
+        Ok(Self { user, workspace_id })
+    }
+
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+}
+
+/// A server-to-server caller that presented a live API key of one workspace.
+#[derive(Debug, Clone)]
+pub struct ApiKeyClient {
+    key_id: String,
+    workspace_id: String,
+    scopes: Vec<String>,
+}
+
+impl ApiKeyClient {
+    pub(crate) fn new(key_id: String, workspace_id: String, scopes: Vec<String>) -> Self {
+        Self {
+            key_id,
+            workspace_id,
+            scopes,
+        }
+    }
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+}
+
+/// A route declared public, with the written reason why it needs no caller identity.
+#[derive(Debug, Clone)]
+pub struct PublicEndpoint {
+    reason: &'static str,
+}
+
+impl PublicEndpoint {
+    /// The only way in: a reason of at least a few words. `None` for a blank one.
+    pub fn declared(reason: &'static str) -> Option<Self> {
+        (reason.trim().len() >= MIN_PUBLIC_REASON_LEN).then_some(Self { reason })
+    }
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+/// "because" alone is not a reason.
+pub const MIN_PUBLIC_REASON_LEN: usize = 12;
 
 /// Where a verified webhook came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,13 +302,21 @@ pub struct CronCaller {
 }
 
 impl CronCaller {
-    /// Only for a function's scheduled-event handler: the platform delivers scheduled events
-    /// itself, no request can reach that handler, so the event is the proof.
-    pub fn from_platform_schedule(cron: &str) -> Self {
-        Self {
-            trigger: CronTrigger::Schedule {
-                cron: cron.to_owned(),
-            },
+    /// For a function's scheduled-event entry point only: the platform delivers scheduled events
+    /// itself and no request can reach that entry point, so the event is the proof. The fired
+    /// expression must be one the function declared.
+    pub fn from_declared_schedule(declared: &[&str], fired: &str) -> Result<Self, Refusal> {
+        if declared.contains(&fired) {
+            Ok(Self {
+                trigger: CronTrigger::Schedule {
+                    cron: fired.to_owned(),
+                },
+            })
+        } else {
+            Err(Refusal::forbidden(
+                "undeclared_schedule",
+                "this function declares no such schedule",
+            ))
         }
     }
 
@@ -205,10 +346,49 @@ pub trait DbPrincipal: sealed::Sealed {
 impl sealed::Sealed for User {}
 impl DbPrincipal for User {
     fn db_role(&self) -> DbRole {
-        DbRole::Authenticated
+        self.role
     }
     fn jwt_claims(&self) -> Value {
         self.claims.clone()
+    }
+}
+
+impl sealed::Sealed for TenantUser {}
+impl DbPrincipal for TenantUser {
+    fn db_role(&self) -> DbRole {
+        self.user.db_role()
+    }
+    fn jwt_claims(&self) -> Value {
+        self.user.jwt_claims()
+    }
+}
+
+// An API key acts as `authenticated` without a `sub`: user policies (`auth.uid() = …`) grant it
+// nothing, and a policy for keys can read the workspace the key belongs to from `auth.jwt()`.
+// Never service_role: RLS stays the backstop for server callers too.
+impl sealed::Sealed for ApiKeyClient {}
+impl DbPrincipal for ApiKeyClient {
+    fn db_role(&self) -> DbRole {
+        DbRole::Authenticated
+    }
+    fn jwt_claims(&self) -> Value {
+        json!({
+            "role": "authenticated",
+            "api_key_id": self.key_id,
+            "workspace_id": self.workspace_id,
+            "scopes": self.scopes,
+        })
+    }
+}
+
+// A public route runs as PostgREST runs a request without a token.
+impl sealed::Sealed for PublicEndpoint {}
+impl DbPrincipal for PublicEndpoint {
+    fn db_role(&self) -> DbRole {
+        DbRole::Anon
+    }
+    fn jwt_claims(&self) -> Value {
+        json!({ "role": "anon" })
     }
 }
 
@@ -231,5 +411,61 @@ impl DbPrincipal for CronCaller {
     }
     fn jwt_claims(&self) -> Value {
         json!({ "role": "service_role" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(claims: Value) -> User {
+        User::from_verified_claims(
+            Some("aaaaaaaa-0000-4000-8000-000000000001".into()),
+            DbRole::Authenticated,
+            Aal::Aal1,
+            None,
+            None,
+            claims,
+            "test-token",
+        )
+    }
+
+    const WS: &str = "a0000000-0000-4000-8000-00000000000a";
+
+    #[test]
+    fn tenant_comes_from_the_request_or_app_metadata_never_user_metadata() {
+        let requested = TenantUser::new(user(json!({})), Some(WS)).unwrap();
+        assert_eq!(requested.workspace_id(), WS);
+        let from_app = TenantUser::new(user(json!({"app_metadata": {"workspace_id": WS}})), None);
+        assert_eq!(from_app.unwrap().workspace_id(), WS);
+        let from_user_metadata =
+            TenantUser::new(user(json!({"user_metadata": {"workspace_id": WS}})), None);
+        assert_eq!(from_user_metadata.unwrap_err().code, "workspace_required");
+        let bad = TenantUser::new(user(json!({})), Some("'; drop table x; --")).unwrap_err();
+        assert_eq!((bad.status, bad.code), (400, "invalid_workspace"));
+    }
+
+    #[test]
+    fn a_public_endpoint_needs_a_written_reason() {
+        assert!(PublicEndpoint::declared("").is_none());
+        assert!(PublicEndpoint::declared("   because  ").is_none());
+        let public = PublicEndpoint::declared("health check for the load balancer").unwrap();
+        assert_eq!(public.db_role(), DbRole::Anon);
+    }
+
+    #[test]
+    fn a_schedule_must_be_declared() {
+        assert!(CronCaller::from_declared_schedule(&["17 3 * * *"], "17 3 * * *").is_ok());
+        let refusal = CronCaller::from_declared_schedule(&["17 3 * * *"], "* * * * *").unwrap_err();
+        assert_eq!(refusal.code, "undeclared_schedule");
+    }
+
+    #[test]
+    fn api_key_clients_never_bypass_rls() {
+        let client = ApiKeyClient::new("k1".into(), WS.into(), vec!["notes:read".into()]);
+        assert_eq!(client.db_role(), DbRole::Authenticated);
+        let claims = client.jwt_claims();
+        assert_eq!(claims["workspace_id"], WS);
+        assert!(claims.get("sub").is_none());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use edge_guard::{JwtConfig, SupabaseJwtVerifier, User};
+use edge_guard::{JwtConfig, SupabaseJwtVerifier, User, UserRequirement};
 use jwt_simple::prelude::*;
 use rls_db::{begin_as, notes, Access, RequestInfo};
 use serde_json::json;
@@ -88,7 +88,7 @@ fn user(sub: &str) -> User {
         .authenticate(claims)
         .unwrap();
     SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user_token(&token)
+        .verify_user_token(&token, None, &UserRequirement::SIGNED_IN, now())
         .unwrap()
 }
 
@@ -270,4 +270,11 @@ async fn main() {
         );
     }
     println!("\nDatabase round trips per notes request on the Postgres path: {round_trips}");
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

@@ -3,7 +3,9 @@
 //! where the service role's writes must be observed: service_role holds no table grant, so those
 //! tests commit rows with unique ids and read them back over a superuser connection.
 
-use edge_guard::{CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User};
+use edge_guard::{
+    CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User, UserRequirement,
+};
 use hmac::{Hmac, Mac};
 use jwt_simple::prelude::*;
 use rls_db::{begin_as, notes, retention, webhook_events, Access, DataPath, DbError, RequestInfo};
@@ -60,8 +62,12 @@ fn user(sub: &str) -> User {
     let token = HS256Key::from_bytes(secret.as_bytes())
         .authenticate(claims)
         .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user_token(&token)
+        .verify_user_token(&token, None, &UserRequirement::SIGNED_IN, now)
         .unwrap()
 }
 
@@ -321,7 +327,7 @@ async fn anon_can_read_no_tenant_data() {
 #[tokio::test]
 async fn the_service_role_holds_no_table_grant() {
     let mut client = connect().await;
-    let cron = CronCaller::from_platform_schedule("0 3 * * *");
+    let cron = CronCaller::from_declared_schedule(&["0 3 * * *"], "0 3 * * *").unwrap();
     for table in public_tables(&client).await {
         let tx = begin_as(&mut client, &cron, Access::ReadOnly, &request("POST"))
             .await
@@ -364,7 +370,7 @@ async fn a_user_cannot_call_the_privileged_functions() {
 #[tokio::test]
 async fn privileged_functions_refuse_bad_arguments() {
     let mut client = connect().await;
-    let cron = CronCaller::from_platform_schedule("0 3 * * *");
+    let cron = CronCaller::from_declared_schedule(&["0 3 * * *"], "0 3 * * *").unwrap();
     for (call, state) in [
         ("select public.purge_processed_webhook_events(interval '1 hour', 'http')", "22023"),
         ("select public.purge_soft_deleted(interval '30 days', 'cli')", "22023"),
@@ -473,7 +479,7 @@ async fn retention_purges_old_processed_events_only_and_records_the_run() {
         .await
         .unwrap();
     let mut client = connect().await;
-    let cron = CronCaller::from_platform_schedule("0 3 * * *");
+    let cron = CronCaller::from_declared_schedule(&["0 3 * * *"], "0 3 * * *").unwrap();
     let tx = begin_as(&mut client, &cron, Access::ReadWrite, &request("POST"))
         .await
         .unwrap();
@@ -529,7 +535,7 @@ async fn soft_deleted_notes_and_workspaces_are_purged_after_the_grace_period() {
     let (old_workspace, recent_workspace): (String, String) = (row.get(0), row.get(1));
 
     let mut client = connect().await;
-    let cron = CronCaller::from_platform_schedule("0 4 * * *");
+    let cron = CronCaller::from_declared_schedule(&["0 4 * * *"], "0 4 * * *").unwrap();
     let tx = begin_as(&mut client, &cron, Access::ReadWrite, &request("POST"))
         .await
         .unwrap();

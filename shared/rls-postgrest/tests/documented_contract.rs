@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use edge_guard::{CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User};
+use edge_guard::{
+    CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User, UserRequirement,
+};
 use hmac::{Hmac, Mac};
 use jwt_simple::prelude::*;
 use rls_db::webhook_events::Stored;
@@ -146,7 +148,7 @@ fn user_token(sub: &str) -> String {
 
 fn verified_user(token: &str) -> User {
     SupabaseJwtVerifier::hs256(JWT_SECRET.as_bytes(), &JwtConfig::default())
-        .verify_user_token(token)
+        .verify_user_token(token, None, &UserRequirement::SIGNED_IN, now())
         .unwrap()
 }
 
@@ -325,7 +327,7 @@ async fn a_webhook_event_is_stored_once_through_rpc_with_the_service_key() {
 async fn retention_is_an_rpc_call_with_an_interval_and_the_trigger() {
     let api = FakeApi::answering(vec![(200, "3"), (200, "0")]);
     let mut path = api.path();
-    let scheduled = CronCaller::from_platform_schedule("17 3 * * *");
+    let scheduled = CronCaller::from_declared_schedule(&["17 3 * * *"], "17 3 * * *").unwrap();
     assert_eq!(
         path.purge_processed_webhook_events(&scheduled, 90, &request_info())
             .await
@@ -529,7 +531,7 @@ async fn an_unreachable_api_is_unavailable_not_a_crash() {
     .unwrap();
     let error = path
         .purge_processed_webhook_events(
-            &CronCaller::from_platform_schedule("17 3 * * *"),
+            &CronCaller::from_declared_schedule(&["17 3 * * *"], "17 3 * * *").unwrap(),
             90,
             &request_info(),
         )
@@ -552,7 +554,7 @@ async fn answers_of_the_wrong_shape_are_unexpected_results_not_panics() {
     ]);
     let mut path = api.path();
     let user = verified_user(&user_token(USER_A));
-    let cron = CronCaller::from_platform_schedule("17 3 * * *");
+    let cron = CronCaller::from_declared_schedule(&["17 3 * * *"], "17 3 * * *").unwrap();
     let event = paddle_delivery("evt_postgrest0000000000000003");
     let outcomes = [
         path.list_visible_notes(&user, None, &request_info())
@@ -599,4 +601,11 @@ fn keys_that_cannot_be_headers_are_a_configuration_error_not_a_panic() {
     ] {
         assert_eq!(PostgrestPath::new(&bad).err(), Some(ConfigError(expected)));
     }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

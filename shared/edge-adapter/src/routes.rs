@@ -1,0 +1,326 @@
+//! The route table IS the routing: a function's entry point is one [`serve!`] declaration of its
+//! routes (method, path, guard) and schedules. The adapter runs the declared guard before the
+//! handler, and the handler's argument is the principal that guard yields, so the declaration
+//! cannot drift from the code. `cargo run -p audit` reads the same declarations from source.
+
+use edge_guard::{
+    CronCaller, PublicEndpoint, Refusal, TenantUser, User, UserRequirement, VerifiedWebhook,
+};
+use futures_util::future::LocalBoxFuture;
+use worker::{Env, Method, Request, Response};
+
+use crate::{guards, respond, ApiError, Reply};
+
+/// What a handler gets: the principal its route's guard produced, the request, the environment.
+pub struct Call<P> {
+    pub principal: P,
+    pub req: Request,
+    pub env: Env,
+}
+
+/// What a handler returns.
+pub type Handled = LocalBoxFuture<'static, Result<Reply, ApiError>>;
+
+type Run = Box<dyn Fn(Request, Env) -> Handled>;
+
+/// One declared route: the guard is chosen by the constructor, which also fixes the handler's
+/// principal type, and runs before the handler on every request.
+pub struct Route {
+    method: Option<Method>,
+    path: &'static str,
+    run: Run,
+}
+
+/// A guard as the adapter runs it: the request (mutable: a webhook guard reads the body), the
+/// environment and the route's declared requirement in, the principal out.
+type Admit<G, P> =
+    for<'a> fn(&'a mut Request, &'a Env, &'a G) -> LocalBoxFuture<'a, Result<P, ApiError>>;
+
+impl Route {
+    /// A Supabase token meeting `requirement` → `Call<User>`.
+    pub fn user(
+        method: Option<Method>,
+        path: &'static str,
+        requirement: UserRequirement,
+        handler: fn(Call<User>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            requirement: &'a UserRequirement,
+        ) -> LocalBoxFuture<'a, Result<User, ApiError>> {
+            Box::pin(guards::signed_in_user(req, env, requirement))
+        }
+        Self::guarded(method, path, requirement, admit, handler)
+    }
+
+    /// A Supabase token meeting `requirement`, for the requested workspace → `Call<TenantUser>`.
+    pub fn tenant_user(
+        method: Option<Method>,
+        path: &'static str,
+        requirement: UserRequirement,
+        handler: fn(Call<TenantUser>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            requirement: &'a UserRequirement,
+        ) -> LocalBoxFuture<'a, Result<TenantUser, ApiError>> {
+            Box::pin(guards::tenant_user(req, env, requirement))
+        }
+        Self::guarded(method, path, requirement, admit, handler)
+    }
+
+    /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read).
+    pub fn paddle_webhook(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
+            Box::pin(guards::paddle_webhook(req, env))
+        }
+        Self::guarded(method, path, (), admit, handler)
+    }
+
+    /// The cron secret in `X-Cron-Secret` → `Call<CronCaller>`.
+    pub fn cron_secret(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<CronCaller>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<CronCaller, ApiError>> {
+            Box::pin(std::future::ready(guards::cron_caller(req, env)))
+        }
+        Self::guarded(method, path, (), admit, handler)
+    }
+
+    /// No caller identity, for the written `reason` → `Call<PublicEndpoint>`. A blank reason
+    /// makes the route answer 503 `not_configured` (and fails the audit).
+    pub fn public(
+        method: Option<Method>,
+        path: &'static str,
+        reason: &'static str,
+        handler: fn(Call<PublicEndpoint>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            _: &'a mut Request,
+            _: &'a Env,
+            reason: &'a &'static str,
+        ) -> LocalBoxFuture<'a, Result<PublicEndpoint, ApiError>> {
+            Box::pin(std::future::ready(PublicEndpoint::declared(reason).ok_or(
+                ApiError::NotConfigured("a written reason for a public route"),
+            )))
+        }
+        Self::guarded(method, path, reason, admit, handler)
+    }
+
+    /// Every request on this route runs `admit` first; only its principal reaches `handler`.
+    fn guarded<G: Copy + 'static, P: 'static>(
+        method: Option<Method>,
+        path: &'static str,
+        requirement: G,
+        admit: Admit<G, P>,
+        handler: fn(Call<P>) -> Handled,
+    ) -> Self {
+        let run = move |mut req: Request, env: Env| -> Handled {
+            Box::pin(async move {
+                let principal = admit(&mut req, &env, &requirement).await?;
+                handler(Call {
+                    principal,
+                    req,
+                    env,
+                })
+                .await
+            })
+        };
+        Self {
+            method,
+            path,
+            run: Box::new(run),
+        }
+    }
+
+    fn matches_path(&self, path: &str) -> bool {
+        path_matches(self.path, path)
+    }
+}
+
+/// `pattern` is an exact path, or a prefix ending in `/*`.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => path == pattern,
+    }
+}
+
+/// Runs the first route matching the request's path and method: unknown path 404, known path
+/// with another method 405, both as the one JSON error shape.
+pub async fn dispatch(routes: &[Route], req: Request, env: Env) -> worker::Result<Response> {
+    let path = req.path();
+    let mut on_path = routes.iter().filter(|r| r.matches_path(&path)).peekable();
+    if on_path.peek().is_none() {
+        return respond(Err(Refusal::new(
+            404,
+            "route_not_found",
+            "this function serves nothing at this path",
+        )
+        .into()));
+    }
+    let method = req.method();
+    match on_path.find(|r| r.method.as_ref().is_none_or(|m| *m == method)) {
+        Some(route) => respond((route.run)(req, env).await),
+        None => respond(Err(Refusal::new(
+            405,
+            "method_not_allowed",
+            "this endpoint does not accept that method",
+        )
+        .into())),
+    }
+}
+
+/// What a scheduled job gets: the platform's scheduler as its caller.
+pub struct ScheduledCall {
+    pub principal: CronCaller,
+    pub env: Env,
+}
+
+/// One declared schedule: a `[triggers] crons` expression and its job. The job's result is
+/// only logged (a scheduled event has nobody to answer).
+pub struct Schedule {
+    cron: &'static str,
+    job: fn(ScheduledCall) -> LocalBoxFuture<'static, Result<String, ApiError>>,
+}
+
+impl Schedule {
+    pub fn new(
+        cron: &'static str,
+        job: fn(ScheduledCall) -> LocalBoxFuture<'static, Result<String, ApiError>>,
+    ) -> Self {
+        Self { cron, job }
+    }
+}
+
+/// Runs the job declared for the fired expression; an undeclared expression runs nothing.
+pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
+    let declared: Vec<&str> = schedules.iter().map(|s| s.cron).collect();
+    let principal = match CronCaller::from_declared_schedule(&declared, fired) {
+        Ok(caller) => caller,
+        Err(refusal) => return worker::console_error!("scheduled {fired:?}: {}", refusal.code),
+    };
+    let Some(schedule) = schedules.iter().find(|s| s.cron == fired) else {
+        return;
+    };
+    match (schedule.job)(ScheduledCall { principal, env }).await {
+        Ok(done) => worker::console_log!("scheduled {fired:?}: {done}"),
+        Err(error) => {
+            worker::console_error!(
+                "scheduled {fired:?} failed: {:?}",
+                error.status_code_message()
+            )
+        }
+    }
+}
+
+/// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
+/// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
+/// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
+/// `tenant_user(requirement)`, `paddle_webhook`, `cron_secret`, `public("reason")`.
+///
+/// ```text
+/// edge_adapter::serve! {
+///     routes {
+///         GET "/functions/v1/notes" => user(UserRequirement::SIGNED_IN) => list_notes,
+///     }
+/// }
+/// async fn list_notes(call: Call<User>) -> Result<Reply, ApiError> { … }
+/// ```
+#[macro_export]
+macro_rules! serve {
+    (
+        routes {
+            $( $method:ident $path:literal => $guard:ident $( ( $($arg:expr),* $(,)? ) )? => $handler:path ),+ $(,)?
+        }
+        $( schedules {
+            $( $cron:literal => $job:path ),+ $(,)?
+        } )?
+    ) => {
+        #[::worker::event(fetch)]
+        async fn fetch(
+            req: ::worker::Request,
+            env: ::worker::Env,
+            _ctx: ::worker::Context,
+        ) -> ::worker::Result<::worker::Response> {
+            let routes = [ $(
+                $crate::Route::$guard(
+                    $crate::__route_method!($method),
+                    $path,
+                    $( $($arg,)* )?
+                    |call| ::std::boxed::Box::pin($handler(call)),
+                )
+            ),+ ];
+            $crate::dispatch(&routes, req, env).await
+        }
+        $(
+            #[::worker::event(scheduled)]
+            async fn scheduled(
+                event: ::worker::ScheduledEvent,
+                env: ::worker::Env,
+                _ctx: ::worker::ScheduleContext,
+            ) {
+                let schedules = [ $(
+                    $crate::Schedule::new($cron, |call| ::std::boxed::Box::pin($job(call)))
+                ),+ ];
+                $crate::run_scheduled(&schedules, &event.cron(), env).await
+            }
+        )?
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __route_method {
+    (GET) => {
+        ::std::option::Option::Some(::worker::Method::Get)
+    };
+    (POST) => {
+        ::std::option::Option::Some(::worker::Method::Post)
+    };
+    (PUT) => {
+        ::std::option::Option::Some(::worker::Method::Put)
+    };
+    (PATCH) => {
+        ::std::option::Option::Some(::worker::Method::Patch)
+    };
+    (DELETE) => {
+        ::std::option::Option::Some(::worker::Method::Delete)
+    };
+    (ANY) => {
+        ::std::option::Option::None
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn paths_match_exactly_or_by_declared_prefix() {
+        assert!(path_matches("/functions/v1/notes", "/functions/v1/notes"));
+        assert!(!path_matches(
+            "/functions/v1/notes",
+            "/functions/v1/notes/x"
+        ));
+        assert!(!path_matches("/functions/v1/notes", "/functions/v1/note"));
+        assert!(path_matches("/functions/v1/*", "/functions/v1/notes/x"));
+        assert!(!path_matches("/functions/v1/*", "/functions/v2/notes"));
+    }
+}

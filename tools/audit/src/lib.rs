@@ -1,0 +1,367 @@
+//! The guard audit. Functions are found on disk (the root wrangler.toml's `main` for the gateway,
+//! every `functions/*/wrangler.toml`, and any other crate under `functions/` is reported), and
+//! each one's `edge_adapter::serve!` declaration is parsed from its source: that declaration is
+//! the function's only entry point (it expands to the `#[event]` handlers and the routing), so
+//! what it lists is exactly what is served.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use edge_guard::MIN_PUBLIC_REASON_LEN;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{braced, parenthesized, Ident, LitStr, Token};
+
+/// One row of the table: a route or a schedule and the guard in front of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub function: String,
+    pub guard: String,
+    pub entry: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// The Markdown table README.md shows.
+    pub fn table(&self) -> String {
+        let mut out = String::from("| function | guard | route / trigger |\n|---|---|---|\n");
+        for row in &self.rows {
+            out += &format!("| {} | {} | {} |\n", row.function, row.guard, row.entry);
+        }
+        out
+    }
+}
+
+/// A deployable function: its name, crate folder and wrangler config.
+struct Function {
+    name: String,
+    dir: PathBuf,
+    wrangler: toml::Table,
+}
+
+pub fn audit(root: &Path) -> Report {
+    let mut report = Report::default();
+    for function in discover(root, &mut report.problems) {
+        audit_function(&function, &mut report);
+    }
+    report
+}
+
+fn discover(root: &Path, problems: &mut Vec<String>) -> Vec<Function> {
+    let mut functions = Vec::new();
+    let mut seen_dirs = BTreeSet::new();
+    // The gateway: the root wrangler.toml, whose `main` lies in its crate's build folder.
+    match read_toml(&root.join("wrangler.toml")) {
+        Ok(config) => {
+            let main = config.get("main").and_then(|m| m.as_str()).unwrap_or("");
+            match main.split_once("/build/") {
+                Some((dir, _)) => {
+                    let dir = root.join(dir);
+                    seen_dirs.insert(dir.clone());
+                    functions.push(Function {
+                        name: name_of(&config, &dir),
+                        dir,
+                        wrangler: config,
+                    });
+                }
+                None => problems.push(format!(
+                    "wrangler.toml: `main` ({main:?}) is not a function crate's build output"
+                )),
+            }
+        }
+        Err(error) => problems.push(format!("wrangler.toml: {error}")),
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("functions"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
+        let config = dir.join("wrangler.toml");
+        if config.exists() {
+            match read_toml(&config) {
+                Ok(wrangler) => functions.push(Function {
+                    name: name_of(&wrangler, &dir),
+                    dir,
+                    wrangler,
+                }),
+                Err(error) => problems.push(format!("{}: {error}", config.display())),
+            }
+        } else if dir.join("Cargo.toml").exists() && !seen_dirs.contains(&dir) {
+            problems.push(format!(
+                "{}: a function crate without a wrangler.toml (not deployable, not audited)",
+                dir.display()
+            ));
+        }
+    }
+    functions
+}
+
+fn name_of(config: &toml::Table, dir: &Path) -> String {
+    config
+        .get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| dir.file_name().unwrap_or_default().to_string_lossy().into())
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    text.parse::<toml::Table>().map_err(|e| e.to_string())
+}
+
+fn audit_function(function: &Function, report: &mut Report) {
+    let name = &function.name;
+    let mut declarations = Vec::new();
+    for file in rust_files(&function.dir.join("src")) {
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| syn::parse_file(&text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(ast) => scan_items(&ast.items, &file, &mut declarations, &mut report.problems),
+            Err(error) => report
+                .problems
+                .push(format!("{name}: cannot parse {}: {error}", file.display())),
+        }
+    }
+    let declaration = match declarations.len() {
+        0 => {
+            report.problems.push(format!(
+                "{name}: no edge_adapter::serve! declaration: the function has no declared guard"
+            ));
+            report.rows.push(Row {
+                function: name.clone(),
+                guard: "**NONE**".into(),
+                entry: "undeclared".into(),
+            });
+            return;
+        }
+        1 => declarations.remove(0),
+        _ => {
+            report.problems.push(format!(
+                "{name}: more than one serve! declaration (one entry point per function)"
+            ));
+            return;
+        }
+    };
+    let declaration = match syn::parse2::<Declaration>(declaration) {
+        Ok(declaration) => declaration,
+        Err(error) => {
+            report
+                .problems
+                .push(format!("{name}: unreadable serve! declaration: {error}"));
+            return;
+        }
+    };
+    for route in &declaration.routes {
+        if route.guard == "public" {
+            let reason = route.reason.as_ref().map(|r| r.value()).unwrap_or_default();
+            if reason.trim().len() < MIN_PUBLIC_REASON_LEN {
+                report.problems.push(format!(
+                    "{name}: public route {} {} has no written reason (at least {MIN_PUBLIC_REASON_LEN} characters)",
+                    route.method, route.path
+                ));
+            }
+        }
+        report.rows.push(Row {
+            function: name.clone(),
+            guard: route.describe_guard(),
+            entry: format!("`{} {}`", route.method, route.path),
+        });
+    }
+    let declared: BTreeSet<String> = declaration.schedules.iter().map(|s| s.value()).collect();
+    let configured: BTreeSet<String> = function
+        .wrangler
+        .get("triggers")
+        .and_then(|t| t.get("crons"))
+        .and_then(|c| c.as_array())
+        .map(|crons| {
+            crons
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for cron in configured.difference(&declared) {
+        report.problems.push(format!(
+            "{name}: wrangler.toml triggers cron {cron:?}, which serve! does not declare"
+        ));
+    }
+    for cron in declared.difference(&configured) {
+        report.problems.push(format!(
+            "{name}: serve! declares schedule {cron:?}, missing from wrangler.toml [triggers] crons"
+        ));
+    }
+    for cron in &declared {
+        report.rows.push(Row {
+            function: name.clone(),
+            guard: "scheduled event (platform)".into(),
+            entry: format!("cron `{cron}`"),
+        });
+    }
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|e| e.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Collects `serve!` bodies and reports any `#[event(...)]` written by hand: an entry point
+/// outside the declaration would serve requests no guard was declared for.
+fn scan_items(
+    items: &[syn::Item],
+    file: &Path,
+    declarations: &mut Vec<TokenStream>,
+    problems: &mut Vec<String>,
+) {
+    for item in items {
+        match item {
+            syn::Item::Macro(m) if last_segment_is(&m.mac.path, "serve") => {
+                declarations.push(m.mac.tokens.clone())
+            }
+            syn::Item::Fn(f) if f.attrs.iter().any(|a| last_segment_is(a.path(), "event")) => {
+                problems.push(format!(
+                    "{}: fn {} is an #[event] entry point outside serve!: its routes have no declared guard",
+                    file.display(),
+                    f.sig.ident
+                ))
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    scan_items(items, file, declarations, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn last_segment_is(path: &syn::Path, name: &str) -> bool {
+    path.segments.last().is_some_and(|s| s.ident == name)
+}
+
+/// `routes { … } [schedules { … }]`, as `edge_adapter::serve!` takes it.
+struct Declaration {
+    routes: Vec<RouteDecl>,
+    schedules: Vec<LitStr>,
+}
+
+struct RouteDecl {
+    method: Ident,
+    path: String,
+    guard: String,
+    args: Option<TokenStream>,
+    reason: Option<LitStr>,
+}
+
+impl RouteDecl {
+    fn describe_guard(&self) -> String {
+        match (&self.reason, &self.args) {
+            (Some(reason), _) => format!(
+                "public: \"{}\"",
+                reason
+                    .value()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            (None, Some(args)) => format!(
+                "{} ({})",
+                self.guard,
+                args.to_string()
+                    .replace("UserRequirement :: ", "")
+                    .replace(" . ", ".")
+                    .replace(" (", "(")
+            ),
+            (None, None) => self.guard.clone(),
+        }
+    }
+}
+
+impl Parse for Declaration {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let keyword: Ident = input.parse()?;
+        if keyword != "routes" {
+            return Err(syn::Error::new(keyword.span(), "expected `routes { … }`"));
+        }
+        let body;
+        braced!(body in input);
+        let routes = Punctuated::<RouteDecl, Token![,]>::parse_terminated(&body)?
+            .into_iter()
+            .collect();
+        let mut schedules = Vec::new();
+        if !input.is_empty() {
+            let keyword: Ident = input.parse()?;
+            if keyword != "schedules" {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    "expected `schedules { … }`",
+                ));
+            }
+            let body;
+            braced!(body in input);
+            let entries = Punctuated::<ScheduleDecl, Token![,]>::parse_terminated(&body)?;
+            schedules = entries.into_iter().map(|s| s.cron).collect();
+        }
+        Ok(Self { routes, schedules })
+    }
+}
+
+impl Parse for RouteDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let method: Ident = input.parse()?;
+        let path: LitStr = input.parse()?;
+        input.parse::<Token![=>]>()?;
+        let guard: Ident = input.parse()?;
+        let mut args = None;
+        let mut reason = None;
+        if input.peek(syn::token::Paren) {
+            let inner;
+            parenthesized!(inner in input);
+            let tokens: TokenStream = inner.parse()?;
+            if guard == "public" {
+                reason = syn::parse2::<LitStr>(tokens.clone()).ok();
+            }
+            args = Some(tokens);
+        }
+        input.parse::<Token![=>]>()?;
+        let _handler: syn::Path = input.parse()?;
+        Ok(Self {
+            method,
+            path: path.value(),
+            guard: guard.to_token_stream().to_string(),
+            args,
+            reason,
+        })
+    }
+}
+
+struct ScheduleDecl {
+    cron: LitStr,
+}
+
+impl Parse for ScheduleDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let cron = input.parse()?;
+        input.parse::<Token![=>]>()?;
+        let _job: syn::Path = input.parse()?;
+        Ok(Self { cron })
+    }
+}
