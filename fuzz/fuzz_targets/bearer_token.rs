@@ -2,7 +2,7 @@
 #![no_main]
 mod common;
 
-use edge_guard::{JwtConfig, SupabaseJwtVerifier};
+use edge_guard::{JwtConfig, SupabaseJwtVerifier, UserRequirement};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,5 +11,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let verifier =
         SupabaseJwtVerifier::hs256(b"fuzz-jwt-secret-with-32-bytes-min", &JwtConfig::default());
-    common::assert_refused(verifier.verify_user(Some(authorization)));
+    common::assert_refused(verifier.verify_user(
+        Some(authorization),
+        None,
+        &UserRequirement::SIGNED_IN,
+        1_800_000_000,
+    ));
 });
