@@ -9,7 +9,8 @@ use edge_guard::{
 use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
 
-use crate::{guards, respond, ApiError, Reply};
+use crate::guards::{self, MetaChallenge};
+use crate::{respond, ApiError, Reply};
 
 /// What a handler gets: the principal its route's guard produced, the request, the environment.
 pub struct Call<P> {
@@ -83,6 +84,57 @@ impl Route {
             _: &'a (),
         ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
             Box::pin(guards::paddle_webhook(req, env))
+        }
+        Self::guarded(method, path, (), admit, handler)
+    }
+
+    /// A Meta delivery signed in `X-Hub-Signature-256` → `Call<VerifiedWebhook>` (the body is
+    /// already read; at most 2 MiB).
+    pub fn meta_webhook(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
+            Box::pin(guards::meta_webhook(req, env))
+        }
+        Self::guarded(method, path, (), admit, handler)
+    }
+
+    /// Meta's subscribe handshake with a configured verify token → `Call<MetaChallenge>`, to be
+    /// answered with [`Reply::plain_text`].
+    pub fn meta_subscription(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<MetaChallenge>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<MetaChallenge, ApiError>> {
+            Box::pin(std::future::ready(guards::meta_subscription(req, env)))
+        }
+        Self::guarded(method, path, (), admit, handler)
+    }
+
+    /// A Mercado Pago notification signed in `x-signature` → `Call<VerifiedWebhook>` (the body
+    /// is already read; at most 64 KiB).
+    pub fn mercadopago_webhook(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        fn admit<'a>(
+            req: &'a mut Request,
+            env: &'a Env,
+            _: &'a (),
+        ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
+            Box::pin(guards::mercadopago_webhook(req, env))
         }
         Self::guarded(method, path, (), admit, handler)
     }
@@ -233,7 +285,8 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
 /// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
-/// `tenant_user(requirement)`, `paddle_webhook`, `cron_secret`, `public("reason")`.
+/// `tenant_user(requirement)`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
+/// `mercadopago_webhook`, `cron_secret`, `public("reason")`.
 ///
 /// ```text
 /// edge_adapter::serve! {
