@@ -133,7 +133,9 @@ mod tests {
             ]
         });
         assert_eq!(
-            meta_phone_number_ids(&payload).into_iter().collect::<Vec<_>>(),
+            meta_phone_number_ids(&payload)
+                .into_iter()
+                .collect::<Vec<_>>(),
             ["111", "222"]
         );
         assert!(meta_phone_number_ids(&json!({ "object": "page", "entry": "x" })).is_empty());
