@@ -229,23 +229,27 @@ pub fn meta_signature(app_secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// A WhatsApp Cloud API delivery (unique by its `wamid`) whose changes name `phone_number_ids`,
-/// written the way Meta writes it: compact, with `/` escaped.
+/// A WhatsApp Cloud API delivery (unique by its `wamid`s): one message change per number in
+/// `phone_number_ids`, or one change without `metadata` when none is given. Written the way
+/// Meta writes it: compact, with `/` escaped.
 pub fn meta_delivery(tag: &str, phone_number_ids: &[&str]) -> String {
-    let changes: Vec<Value> = phone_number_ids
-        .iter()
-        .map(|id| {
-            serde_json::json!({
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": "15550100", "phone_number_id": id },
-                    "messages": [{ "id": format!("wamid.e2e{tag}{}", unique_suffix()), "type": "text",
-                                   "text": { "body": "hello / hola" } }]
-                }
-            })
-        })
-        .collect();
+    let change = |phone_number_id: Option<&str>| {
+        let mut value = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "messages": [{ "id": format!("wamid.e2e{tag}{}", unique_suffix()), "type": "text",
+                           "text": { "body": "hello / hola" } }]
+        });
+        if let Some(id) = phone_number_id {
+            value["metadata"] =
+                serde_json::json!({ "display_phone_number": "15550100", "phone_number_id": id });
+        }
+        serde_json::json!({ "field": "messages", "value": value })
+    };
+    let changes: Vec<Value> = if phone_number_ids.is_empty() {
+        vec![change(None)]
+    } else {
+        phone_number_ids.iter().map(|id| change(Some(id))).collect()
+    };
     serde_json::json!({
         "object": "whatsapp_business_account",
         "entry": [{ "id": "102290129340398", "changes": changes }]
