@@ -1005,65 +1005,53 @@ fn mercadopago_stored_once() -> TestResult {
     Ok(())
 }
 
-fn mercadopago_wrong_secret() -> TestResult {
-    let data_id = mercadopago_data_id();
-    let (body, event_id) = mercadopago_notification(&data_id);
-    let forged = mercadopago_signature("an-attacker-secret", &data_id, MP_REQUEST_ID, unix_now());
-    expect_error(
-        &mercadopago_post(&data_id, &body, &forged),
-        401,
-        "invalid_signature",
-    )?;
-    // Signed for another payment: the signature does not cover this URL's data.id.
-    let other = mercadopago_signature(mercadopago_secret(), "1", MP_REQUEST_ID, unix_now());
-    expect_error(
-        &mercadopago_post(&data_id, &body, &other),
-        401,
-        "invalid_signature",
-    )?;
+/// Posts a notification that must be refused with `status`/`code`, and checks nothing was stored.
+fn mercadopago_refused(
+    data_id: &str,
+    (body, event_id): &(String, String),
+    signature: &str,
+    status: u16,
+    code: &str,
+) -> TestResult {
+    expect_error(&mercadopago_post(data_id, body, signature), status, code)?;
     check!(
-        webhook_rows("mercadopago", &event_id).is_empty(),
-        "a forged notification must not be stored"
+        webhook_rows("mercadopago", event_id).is_empty(),
+        "a refused notification ({code}) must not be stored"
     );
     Ok(())
+}
+
+fn mercadopago_wrong_secret() -> TestResult {
+    let data_id = mercadopago_data_id();
+    let notification = mercadopago_notification(&data_id);
+    let forged = mercadopago_signature("an-attacker-secret", &data_id, MP_REQUEST_ID, unix_now());
+    mercadopago_refused(&data_id, &notification, &forged, 401, "invalid_signature")?;
+    // Signed for another payment: the signature does not cover this URL's data.id.
+    let other = mercadopago_signature(mercadopago_secret(), "1", MP_REQUEST_ID, unix_now());
+    mercadopago_refused(&data_id, &notification, &other, 401, "invalid_signature")
 }
 
 fn mercadopago_stale_signature() -> TestResult {
     let data_id = mercadopago_data_id();
-    let (body, event_id) = mercadopago_notification(&data_id);
-    let stale = mercadopago_signature(
-        mercadopago_secret(),
-        &data_id,
-        MP_REQUEST_ID,
-        unix_now() - 3600,
-    );
-    expect_error(
-        &mercadopago_post(&data_id, &body, &stale),
-        401,
-        "stale_signature",
-    )?;
-    check!(
-        webhook_rows("mercadopago", &event_id).is_empty(),
-        "a stale notification must not be stored"
-    );
-    Ok(())
+    let secret = mercadopago_secret();
+    let stale = mercadopago_signature(secret, &data_id, MP_REQUEST_ID, unix_now() - 3600);
+    let notification = mercadopago_notification(&data_id);
+    mercadopago_refused(&data_id, &notification, &stale, 401, "stale_signature")
 }
 
 fn mercadopago_payload_mismatch() -> TestResult {
     let signed_id = mercadopago_data_id();
-    let (body, event_id) = mercadopago_notification("999999999");
     let signature =
         mercadopago_signature(mercadopago_secret(), &signed_id, MP_REQUEST_ID, unix_now());
-    expect_error(
-        &mercadopago_post(&signed_id, &body, &signature),
+    // The body names another payment than the URL's signed data.id.
+    let notification = mercadopago_notification("999999999");
+    mercadopago_refused(
+        &signed_id,
+        &notification,
+        &signature,
         400,
         "payload_mismatch",
-    )?;
-    check!(
-        webhook_rows("mercadopago", &event_id).is_empty(),
-        "a mismatched notification must not be stored"
-    );
-    Ok(())
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
