@@ -106,6 +106,50 @@ fn main() {
             cron_scheduled_runs_job,
         ),
         Trial::test(
+            "meta: the handshake with a configured token answers the challenge",
+            meta_handshake_right_token,
+        ),
+        Trial::test(
+            "meta: the handshake with a wrong or missing token is 403",
+            meta_handshake_wrong_token,
+        ),
+        Trial::test(
+            "meta: a signed delivery is stored once; the retry is a duplicate",
+            meta_stored_once,
+        ),
+        Trial::test(
+            "meta: a tampered body or a wrong app secret is 401 and stores nothing",
+            meta_tampered_body,
+        ),
+        Trial::test(
+            "meta: a delivery for a tenant's number is filed under that tenant",
+            meta_filed_under_tenant,
+        ),
+        Trial::test(
+            "meta: a batch naming two tenants' numbers, or an unknown one, is filed under none",
+            meta_mixed_batch_filed_under_none,
+        ),
+        Trial::test(
+            "meta: an oversized body is 413 before it is read",
+            meta_oversized,
+        ),
+        Trial::test(
+            "mercadopago: a signed notification is stored once; the replay is a duplicate",
+            mercadopago_stored_once,
+        ),
+        Trial::test(
+            "mercadopago: a wrong secret is 401 and stores nothing",
+            mercadopago_wrong_secret,
+        ),
+        Trial::test(
+            "mercadopago: a stale signature is 401",
+            mercadopago_stale_signature,
+        ),
+        Trial::test(
+            "mercadopago: a body data.id other than the signed one is 400",
+            mercadopago_payload_mismatch,
+        ),
+        Trial::test(
             "paddle: with Postgres down the delivery is 503, the retry then lands",
             paddle_postgres_down,
         ),
@@ -726,6 +770,288 @@ fn jwks_aal2_route() -> TestResult {
         "the export has tenant A's rows"
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// webhook rows, as the database holds them
+
+/// `(workspace_id, attempts)` of each stored row for this provider event (at most one).
+fn webhook_rows(provider: &str, event_id: &str) -> Vec<(Option<String>, i32)> {
+    superuser()
+        .query(
+            "select workspace_id::text, attempts from public.webhook_events
+              where provider = $1 and event_id = $2",
+            &[&provider, &event_id],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+fn expect_stored(reply: &Reply, stored: bool) -> TestResult {
+    check!(reply.status == 200, "{} {}", reply.status, reply.body);
+    let json = reply.json();
+    check!(
+        json["stored"] == stored && json["duplicate"] == !stored,
+        "expected stored={stored}: {}",
+        reply.body
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// meta-webhook (subscribe handshake, X-Hub-Signature-256)
+
+fn meta_app_secret() -> &'static str {
+    var("META_APP_SECRETS").split(',').next().unwrap()
+}
+
+fn meta_handshake(verify_token: &str, challenge: &str) -> Reply {
+    get(
+        &format!(
+            "{}?hub.mode=subscribe&hub.challenge={challenge}&hub.verify_token={verify_token}",
+            functions_url("meta-webhook")
+        ),
+        &[],
+    )
+}
+
+fn meta_post(body: &str, signature: &str) -> Reply {
+    post(
+        &functions_url("meta-webhook"),
+        &[
+            ("x-hub-signature-256", signature),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    )
+}
+
+/// The dedupe key the guard derives: Meta signs no delivery id.
+fn meta_event_id(body: &str) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
+}
+
+fn meta_handshake_right_token() -> TestResult {
+    let token = var("META_VERIFY_TOKENS").split(',').next().unwrap();
+    let reply = meta_handshake(token, "1158201444");
+    check!(reply.status == 200, "{} {}", reply.status, reply.body);
+    check!(
+        reply.body == "1158201444",
+        "the challenge alone: {:?}",
+        reply.body
+    );
+    check!(
+        reply.content_type.starts_with("text/plain"),
+        "plain text: {}",
+        reply.content_type
+    );
+    Ok(())
+}
+
+fn meta_handshake_wrong_token() -> TestResult {
+    let reply = meta_handshake("not-the-verify-token", "1158201444");
+    expect_error(&reply, 403, "invalid_verify_token")?;
+    check!(
+        !reply.body.contains("1158201444"),
+        "a refused handshake must not echo the challenge"
+    );
+    let no_token = get(
+        &format!(
+            "{}?hub.mode=subscribe&hub.challenge=1158201444",
+            functions_url("meta-webhook")
+        ),
+        &[],
+    );
+    expect_error(&no_token, 403, "invalid_verify_token")
+}
+
+fn meta_stored_once() -> TestResult {
+    let body = meta_delivery("once", &[]);
+    let event_id = meta_event_id(&body);
+    let signature = meta_signature(meta_app_secret(), body.as_bytes());
+    expect_stored(&meta_post(&body, &signature), true)?;
+    // Meta's retry resends the same bytes with the same signature.
+    expect_stored(&meta_post(&body, &signature), false)?;
+    let rows = webhook_rows("meta", &event_id);
+    check!(
+        rows == [(None, 2)],
+        "one row, two attempts, no workspace: {rows:?}"
+    );
+    let raw: String = superuser()
+        .query_one(
+            "select raw_body from public.webhook_events where provider = 'meta' and event_id = $1",
+            &[&event_id],
+        )
+        .unwrap()
+        .get(0);
+    check!(raw == body, "the exact signed bytes are stored");
+    check!(raw.contains("\\/"), "Meta's escaped `/` is kept as sent");
+    Ok(())
+}
+
+fn meta_tampered_body() -> TestResult {
+    let body = meta_delivery("tamper", &[]);
+    let signature = meta_signature(meta_app_secret(), body.as_bytes());
+    let tampered = body.replace("hola", "adios");
+    expect_error(&meta_post(&tampered, &signature), 401, "invalid_signature")?;
+    check!(
+        webhook_rows("meta", &meta_event_id(&tampered)).is_empty(),
+        "a tampered delivery must not be stored"
+    );
+    let forged = meta_signature("an-attacker-app-secret", body.as_bytes());
+    expect_error(&meta_post(&body, &forged), 401, "invalid_signature")?;
+    expect_error(
+        &post(&functions_url("meta-webhook"), &[], body.as_bytes()),
+        401,
+        "missing_signature",
+    )?;
+    check!(
+        webhook_rows("meta", &meta_event_id(&body)).is_empty(),
+        "a forged delivery must not be stored"
+    );
+    Ok(())
+}
+
+/// Tenant A's and B's numbers in sql/seed/demo.sql.
+const PHONE_A: &str = "200000000000001";
+const PHONE_B: &str = "200000000000002";
+
+fn meta_filed_under_tenant() -> TestResult {
+    for (phone, tenant) in [(PHONE_A, TENANT_A), (PHONE_B, TENANT_B)] {
+        // Two changes for the same number: still wholly that tenant's.
+        let body = meta_delivery("tenant", &[phone, phone]);
+        let reply = meta_post(&body, &meta_signature(meta_app_secret(), body.as_bytes()));
+        expect_stored(&reply, true)?;
+        let rows = webhook_rows("meta", &meta_event_id(&body));
+        check!(
+            rows == [(Some(tenant.to_owned()), 1)],
+            "{phone} is {tenant}'s: {rows:?}"
+        );
+    }
+    Ok(())
+}
+
+fn meta_mixed_batch_filed_under_none() -> TestResult {
+    for numbers in [
+        [PHONE_A, PHONE_B],
+        [PHONE_A, "299999999999999"],
+        [PHONE_A, "not-a-number"],
+    ] {
+        let body = meta_delivery("mixed", &numbers);
+        let reply = meta_post(&body, &meta_signature(meta_app_secret(), body.as_bytes()));
+        expect_stored(&reply, true)?;
+        let rows = webhook_rows("meta", &meta_event_id(&body));
+        check!(
+            rows == [(None, 1)],
+            "{numbers:?} is stored under no workspace: {rows:?}"
+        );
+    }
+    Ok(())
+}
+
+fn meta_oversized() -> TestResult {
+    let body = format!(
+        "{{\"object\":\"page\",\"pad\":\"{}\"}}",
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let reply = meta_post(&body, &meta_signature(meta_app_secret(), body.as_bytes()));
+    expect_error(&reply, 413, "payload_too_large")
+}
+
+// ---------------------------------------------------------------------------------------------
+// mercadopago-webhook (x-signature over data.id, x-request-id, ts)
+
+fn mercadopago_secret() -> &'static str {
+    var("MERCADOPAGO_WEBHOOK_SECRETS")
+        .split(',')
+        .next()
+        .unwrap()
+}
+
+const MP_REQUEST_ID: &str = "2066ca19-c6f1-498a-be75-1923005edd06";
+
+/// POSTs `body` to the notification URL for `data_id`, as Mercado Pago calls it.
+fn mercadopago_post(data_id: &str, body: &str, signature: &str) -> Reply {
+    post(
+        &format!(
+            "{}?data.id={data_id}&type=payment",
+            functions_url("mercadopago-webhook")
+        ),
+        &[
+            ("x-signature", signature),
+            ("x-request-id", MP_REQUEST_ID),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    )
+}
+
+fn mercadopago_data_id() -> String {
+    (unique_suffix() % 100_000_000_000).to_string()
+}
+
+fn mercadopago_stored_once() -> TestResult {
+    let data_id = mercadopago_data_id();
+    let (body, event_id) = mercadopago_notification(&data_id);
+    let sign = || mercadopago_signature(mercadopago_secret(), &data_id, MP_REQUEST_ID, unix_now());
+    expect_stored(&mercadopago_post(&data_id, &body, &sign()), true)?;
+    // A retry (or a replay of the captured request) carries the same notification.
+    expect_stored(&mercadopago_post(&data_id, &body, &sign()), false)?;
+    let rows = webhook_rows("mercadopago", &event_id);
+    check!(rows == [(None, 2)], "one row, two attempts: {rows:?}");
+    Ok(())
+}
+
+/// Posts a notification that must be refused with `status`/`code`, and checks nothing was stored.
+fn mercadopago_refused(
+    data_id: &str,
+    (body, event_id): &(String, String),
+    signature: &str,
+    status: u16,
+    code: &str,
+) -> TestResult {
+    expect_error(&mercadopago_post(data_id, body, signature), status, code)?;
+    check!(
+        webhook_rows("mercadopago", event_id).is_empty(),
+        "a refused notification ({code}) must not be stored"
+    );
+    Ok(())
+}
+
+fn mercadopago_wrong_secret() -> TestResult {
+    let data_id = mercadopago_data_id();
+    let notification = mercadopago_notification(&data_id);
+    let forged = mercadopago_signature("an-attacker-secret", &data_id, MP_REQUEST_ID, unix_now());
+    mercadopago_refused(&data_id, &notification, &forged, 401, "invalid_signature")?;
+    // Signed for another payment: the signature does not cover this URL's data.id.
+    let other = mercadopago_signature(mercadopago_secret(), "1", MP_REQUEST_ID, unix_now());
+    mercadopago_refused(&data_id, &notification, &other, 401, "invalid_signature")
+}
+
+fn mercadopago_stale_signature() -> TestResult {
+    let data_id = mercadopago_data_id();
+    let secret = mercadopago_secret();
+    let stale = mercadopago_signature(secret, &data_id, MP_REQUEST_ID, unix_now() - 3600);
+    let notification = mercadopago_notification(&data_id);
+    mercadopago_refused(&data_id, &notification, &stale, 401, "stale_signature")
+}
+
+fn mercadopago_payload_mismatch() -> TestResult {
+    let signed_id = mercadopago_data_id();
+    let signature =
+        mercadopago_signature(mercadopago_secret(), &signed_id, MP_REQUEST_ID, unix_now());
+    // The body names another payment than the URL's signed data.id.
+    let notification = mercadopago_notification("999999999");
+    mercadopago_refused(
+        &signed_id,
+        &notification,
+        &signature,
+        400,
+        "payload_mismatch",
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 -- Why: local development and the end-to-end tests need two tenants with one user each (owners,
--- with profiles), and an old processed webhook event for the retention job to purge. Safe to load
+-- with profiles), a WhatsApp number each (the Meta webhook files deliveries by it), and an old
+-- processed webhook event for the retention job to purge. Safe to load
 -- twice. Local data only. The attack fixture for tests is sql/tests/fixtures/tenants.sql.
 insert into public.workspaces (id, name) values
   ('a0000000-0000-4000-8000-00000000000a', 'Acme (tenant A)'),
@@ -23,6 +24,13 @@ insert into public.notes (id, workspace_id, author_id, body) values
    'aaaaaaaa-0000-4000-8000-000000000001', 'Acme pricing draft'),
   ('b1000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-00000000000b',
    'bbbbbbbb-0000-4000-8000-000000000002', 'Globex secret roadmap')
+on conflict (id) do nothing;
+
+insert into public.messaging_channels (id, workspace_id, provider, phone_number_id, display_phone_number, created_by) values
+  ('a2000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-00000000000a', 'meta', '200000000000001',
+   '+1 555 0101', 'aaaaaaaa-0000-4000-8000-000000000001'),
+  ('b2000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-00000000000b', 'meta', '200000000000002',
+   '+1 555 0102', 'bbbbbbbb-0000-4000-8000-000000000002')
 on conflict (id) do nothing;
 
 insert into public.webhook_events (provider, event_id, event_type, payload, raw_body, status, received_at)

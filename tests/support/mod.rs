@@ -69,6 +69,7 @@ pub fn functions_url(path: &str) -> String {
 
 pub struct Reply {
     pub status: u16,
+    pub content_type: String,
     pub body: String,
 }
 
@@ -100,8 +101,18 @@ fn agent() -> &'static ureq::Agent {
 fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut response = response.expect("the platform answered");
     let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Reply { status, body }
+    Reply {
+        status,
+        content_type,
+        body,
+    }
 }
 
 /// A GET that may find nothing listening yet (readiness probes).
@@ -209,6 +220,80 @@ pub fn paddle_signature(secret: &str, ts: u64, body: &[u8]) -> String {
     mac.update(format!("{ts}:").as_bytes());
     mac.update(body);
     format!("ts={ts};h1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// `X-Hub-Signature-256` for `body`, as Meta signs a delivery with the app secret.
+pub fn meta_signature(app_secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A WhatsApp Cloud API delivery (unique by its `wamid`s): one message change per number in
+/// `phone_number_ids`, or one change without `metadata` when none is given. Written the way
+/// Meta writes it: compact, with `/` escaped.
+pub fn meta_delivery(tag: &str, phone_number_ids: &[&str]) -> String {
+    let change = |phone_number_id: Option<&str>| {
+        let mut value = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "messages": [{ "id": format!("wamid.e2e{tag}{}", unique_suffix()), "type": "text",
+                           "text": { "body": "hello / hola" } }]
+        });
+        if let Some(id) = phone_number_id {
+            value["metadata"] =
+                serde_json::json!({ "display_phone_number": "15550100", "phone_number_id": id });
+        }
+        serde_json::json!({ "field": "messages", "value": value })
+    };
+    let changes: Vec<Value> = if phone_number_ids.is_empty() {
+        vec![change(None)]
+    } else {
+        phone_number_ids.iter().map(|id| change(Some(id))).collect()
+    };
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "102290129340398", "changes": changes }]
+    })
+    .to_string()
+    .replace('/', "\\/")
+}
+
+/// `x-signature` for a Mercado Pago notification: HMAC-SHA256 over
+/// `id:<data.id>;request-id:<x-request-id>;ts:<ts>;`, as Mercado Pago's SDKs compute it.
+pub fn mercadopago_signature(secret: &str, data_id: &str, request_id: &str, ts: u64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("id:{data_id};request-id:{request_id};ts:{ts};").as_bytes());
+    format!("ts={ts},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A Mercado Pago payment notification for `data_id` with a fresh notification id; returns the
+/// body and the dedupe key the guard derives from it.
+pub fn mercadopago_notification(data_id: &str) -> (String, String) {
+    let id = unique_suffix() % 1_000_000_000_000;
+    let body = serde_json::json!({
+        "action": "payment.updated",
+        "api_version": "v1",
+        "data": { "id": data_id },
+        "date_created": "2026-11-23T10:00:00Z",
+        "id": id,
+        "live_mode": false,
+        "type": "payment",
+        "user_id": "1"
+    });
+    (
+        body.to_string(),
+        format!("{id}:payment:{data_id}:payment.updated"),
+    )
+}
+
+/// Distinct on every call within a run and across runs (the database outlives a run).
+pub fn unique_suffix() -> u128 {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    nanos + u128::from(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 /// A Paddle-shaped event with a fresh, unique `event_id`.
@@ -389,15 +474,21 @@ impl Drop for Background {
 
 /// Every function answers through the gateway (not 404, not 5xx).
 fn platform_ready() -> bool {
-    ["notes", "paddle-webhook", "cron-retention"]
-        .iter()
-        .all(|name| {
-            agent()
-                .get(&functions_url(name))
-                .call()
-                .map(|r| (400..500).contains(&r.status().as_u16()) && r.status().as_u16() != 404)
-                .unwrap_or(false)
-        })
+    [
+        "notes",
+        "paddle-webhook",
+        "meta-webhook",
+        "mercadopago-webhook",
+        "cron-retention",
+    ]
+    .iter()
+    .all(|name| {
+        agent()
+            .get(&functions_url(name))
+            .call()
+            .map(|r| (400..500).contains(&r.status().as_u16()) && r.status().as_u16() != 404)
+            .unwrap_or(false)
+    })
 }
 
 /// The platform as README command 1 runs it: reused when already up, otherwise started here and

@@ -86,6 +86,10 @@ const WITHHELD_HEADERS: &[&str] = &[
     "authorization",
     "cookie",
     "paddle-signature",
+    "x-hub-signature-256",
+    "x-hub-signature",
+    "x-signature",
+    "webhook-signature",
     "x-cron-secret",
     "x-api-key",
 ];

@@ -4,18 +4,26 @@
 use std::cell::RefCell;
 
 use edge_guard::{
-    jwks_url, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig, PaddleVerifier, SigningKey,
-    SupabaseJwtVerifier, TenantUser, User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
-    PADDLE_DEFAULT_TOLERANCE_SECS,
+    jwks_url, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig, MercadoPagoVerifier,
+    MetaSubscription, MetaVerifier, PaddleVerifier, SigningKey, SupabaseJwtVerifier, TenantUser,
+    User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
+    MERCADOPAGO_DEFAULT_TOLERANCE_SECS, PADDLE_DEFAULT_TOLERANCE_SECS,
 };
 use worker::{Env, Fetch, Request};
 
 use crate::config::{optional_number, optional_text, secret_list};
-use crate::request::{header, query_text, read_body_capped};
+use crate::request::{header, query_string, query_text, read_body_capped};
 use crate::ApiError;
 
-/// Webhook bodies above this are refused before they are read (Paddle events are a few KB).
-const MAX_WEBHOOK_BODY_BYTES: usize = 256 * 1024;
+/// Each provider's body cap, checked (Content-Length, then the bytes received) before anything
+/// is parsed; above it the answer is 413. Paddle events are a few KB.
+const PADDLE_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Meta batches up to 1000 updates in one body; a WhatsApp message or status update with its
+/// metadata and contact is about 1 KB, so 1000 of them at 2 KiB each fit with room to spare.
+/// Meta documents no maximum: a larger body is refused rather than buffered without bound.
+const META_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// A Mercado Pago notification is a few hundred bytes (ids, type, action, `data.id`).
+const MERCADOPAGO_MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub(crate) fn now_secs() -> u64 {
     worker::Date::now().as_millis() / 1000
@@ -146,8 +154,72 @@ pub(crate) async fn paddle_webhook(
     let verifier = PaddleVerifier::new(secrets.iter().map(String::as_str), tolerance)
         .ok_or(ApiError::NotConfigured("PADDLE_WEBHOOK_SECRETS"))?;
     let signature = header(req, "paddle-signature");
-    let body = read_body_capped(req, MAX_WEBHOOK_BODY_BYTES).await?;
+    let body = read_body_capped(req, PADDLE_MAX_BODY_BYTES).await?;
     Ok(verifier.verify(signature.as_deref(), &body, now_secs())?)
+}
+
+/// A Meta delivery whose `X-Hub-Signature-256` matches one of META_APP_SECRETS (comma-separated,
+/// for rotation). The body is size-checked, then read once.
+pub(crate) async fn meta_webhook(
+    req: &mut Request,
+    env: &Env,
+) -> Result<VerifiedWebhook, ApiError> {
+    let secrets = secret_list(env, "META_APP_SECRETS")?;
+    let verifier = MetaVerifier::new(secrets.iter().map(String::as_str))
+        .ok_or(ApiError::NotConfigured("META_APP_SECRETS"))?;
+    let signature = header(req, "x-hub-signature-256");
+    let body = read_body_capped(req, META_MAX_BODY_BYTES).await?;
+    Ok(verifier.verify(signature.as_deref(), &body)?)
+}
+
+/// Meta's subscribe handshake: `hub.verify_token` must be one of META_VERIFY_TOKENS
+/// (comma-separated, for rotation); the principal carries the challenge to echo.
+pub(crate) fn meta_subscription(req: &Request, env: &Env) -> Result<MetaChallenge, ApiError> {
+    let tokens = secret_list(env, "META_VERIFY_TOKENS")?;
+    let subscription = MetaSubscription::new(tokens.iter().map(String::as_str))
+        .ok_or(ApiError::NotConfigured("META_VERIFY_TOKENS"))?;
+    let challenge = subscription.answer(&query_string(req))?;
+    Ok(MetaChallenge { challenge })
+}
+
+/// A Mercado Pago notification whose `x-signature` (over `data.id` from the URL, `x-request-id`
+/// and its `ts`) matches one of MERCADOPAGO_WEBHOOK_SECRETS (comma-separated, for rotation)
+/// within MERCADOPAGO_TOLERANCE_SECS (optional). The body is size-checked, then read once.
+pub(crate) async fn mercadopago_webhook(
+    req: &mut Request,
+    env: &Env,
+) -> Result<VerifiedWebhook, ApiError> {
+    let secrets = secret_list(env, "MERCADOPAGO_WEBHOOK_SECRETS")?;
+    let tolerance = optional_number(env, "MERCADOPAGO_TOLERANCE_SECS")?
+        .unwrap_or(MERCADOPAGO_DEFAULT_TOLERANCE_SECS);
+    let verifier = MercadoPagoVerifier::new(secrets.iter().map(String::as_str), tolerance)
+        .ok_or(ApiError::NotConfigured("MERCADOPAGO_WEBHOOK_SECRETS"))?;
+    let signature = header(req, "x-signature");
+    let request_id = header(req, "x-request-id");
+    let query = query_string(req);
+    let body = read_body_capped(req, MERCADOPAGO_MAX_BODY_BYTES).await?;
+    Ok(verifier.verify(
+        signature.as_deref(),
+        request_id.as_deref(),
+        &query,
+        &body,
+        now_secs(),
+    )?)
+}
+
+/// What a passed Meta subscribe handshake yields: the challenge to answer with. Only this
+/// module makes one, so a handler holding it knows the verify token matched. It reaches no
+/// database (it is no `DbPrincipal`).
+#[derive(Debug)]
+pub struct MetaChallenge {
+    challenge: String,
+}
+
+impl MetaChallenge {
+    /// The challenge, already checked to be 1 to 128 letters, digits, `-` or `_`.
+    pub fn into_challenge(self) -> String {
+        self.challenge
+    }
 }
 
 /// An HTTP caller of a cron job: must present one of CRON_SECRETS in `X-Cron-Secret`.

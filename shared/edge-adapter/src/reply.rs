@@ -10,6 +10,11 @@ pub enum Reply {
         status: u16,
         body: String,
     },
+    /// A plain-text body (Meta's subscribe handshake answers its challenge this way).
+    Text {
+        status: u16,
+        body: String,
+    },
     /// Another worker's response, passed on unchanged (the gateway).
     Forwarded(Response),
 }
@@ -26,11 +31,19 @@ impl Reply {
             body: value.to_string(),
         }
     }
+
+    pub fn plain_text(status: u16, body: String) -> Self {
+        Reply::Text { status, body }
+    }
 }
 
 fn json_response(status: u16, body: String) -> worker::Result<Response> {
+    response(status, "application/json; charset=utf-8", body)
+}
+
+fn response(status: u16, content_type: &str, body: String) -> worker::Result<Response> {
     let headers = Headers::new();
-    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("content-type", content_type)?;
     Ok(Response::ok(body)?
         .with_status(status)
         .with_headers(headers))
@@ -42,6 +55,7 @@ fn json_response(status: u16, body: String) -> worker::Result<Response> {
 pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
     match outcome {
         Ok(Reply::Json { status, body }) => json_response(status, body),
+        Ok(Reply::Text { status, body }) => response(status, "text/plain; charset=utf-8", body),
         Ok(Reply::Forwarded(response)) => Ok(response),
         Err(error) => {
             let (status, code, message) = error.status_code_message();

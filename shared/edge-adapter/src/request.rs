@@ -30,6 +30,15 @@ pub(crate) fn query_text(req: &Request, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
+/// The raw query string (without `?`; empty when there is none), for verifiers that read it as
+/// the provider signed it.
+pub(crate) fn query_string(req: &Request) -> String {
+    req.url()
+        .ok()
+        .and_then(|url| url.query().map(String::from))
+        .unwrap_or_default()
+}
+
 pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }

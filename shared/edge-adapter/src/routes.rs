@@ -9,7 +9,8 @@ use edge_guard::{
 use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
 
-use crate::{guards, respond, ApiError, Reply};
+use crate::guards::{self, MetaChallenge};
+use crate::{respond, ApiError, Reply};
 
 /// What a handler gets: the principal its route's guard produced, the request, the environment.
 pub struct Call<P> {
@@ -35,6 +36,9 @@ pub struct Route {
 /// environment and the route's declared requirement in, the principal out.
 type Admit<G, P> =
     for<'a> fn(&'a mut Request, &'a Env, &'a G) -> LocalBoxFuture<'a, Result<P, ApiError>>;
+
+/// A guard with no declared requirement (webhook signatures, the cron secret).
+type Check<P> = for<'a> fn(&'a mut Request, &'a Env) -> LocalBoxFuture<'a, Result<P, ApiError>>;
 
 impl Route {
     /// A Supabase token meeting `requirement` → `Call<User>`.
@@ -71,20 +75,64 @@ impl Route {
         Self::guarded(method, path, requirement, admit, handler)
     }
 
-    /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read).
+    /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read; at most
+    /// 256 KiB).
     pub fn paddle_webhook(
         method: Option<Method>,
         path: &'static str,
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
-        fn admit<'a>(
-            req: &'a mut Request,
-            env: &'a Env,
-            _: &'a (),
-        ) -> LocalBoxFuture<'a, Result<VerifiedWebhook, ApiError>> {
-            Box::pin(guards::paddle_webhook(req, env))
-        }
-        Self::guarded(method, path, (), admit, handler)
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(guards::paddle_webhook(req, env)),
+            handler,
+        )
+    }
+
+    /// A Meta delivery signed in `X-Hub-Signature-256` → `Call<VerifiedWebhook>` (the body is
+    /// already read; at most 2 MiB).
+    pub fn meta_webhook(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(guards::meta_webhook(req, env)),
+            handler,
+        )
+    }
+
+    /// Meta's subscribe handshake with a configured verify token → `Call<MetaChallenge>`, to be
+    /// answered with [`Reply::plain_text`].
+    pub fn meta_subscription(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<MetaChallenge>) -> Handled,
+    ) -> Self {
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(std::future::ready(guards::meta_subscription(req, env))),
+            handler,
+        )
+    }
+
+    /// A Mercado Pago notification signed in `x-signature` → `Call<VerifiedWebhook>` (the body
+    /// is already read; at most 64 KiB).
+    pub fn mercadopago_webhook(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(guards::mercadopago_webhook(req, env)),
+            handler,
+        )
     }
 
     /// The cron secret in `X-Cron-Secret` → `Call<CronCaller>`.
@@ -93,14 +141,12 @@ impl Route {
         path: &'static str,
         handler: fn(Call<CronCaller>) -> Handled,
     ) -> Self {
-        fn admit<'a>(
-            req: &'a mut Request,
-            env: &'a Env,
-            _: &'a (),
-        ) -> LocalBoxFuture<'a, Result<CronCaller, ApiError>> {
-            Box::pin(std::future::ready(guards::cron_caller(req, env)))
-        }
-        Self::guarded(method, path, (), admit, handler)
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(std::future::ready(guards::cron_caller(req, env))),
+            handler,
+        )
     }
 
     /// No caller identity, for the written `reason` → `Call<PublicEndpoint>`. A blank reason
@@ -121,6 +167,23 @@ impl Route {
             )))
         }
         Self::guarded(method, path, reason, admit, handler)
+    }
+
+    /// A route whose guard takes no declared requirement: only the request and environment.
+    fn checked<P: 'static>(
+        method: Option<Method>,
+        path: &'static str,
+        check: Check<P>,
+        handler: fn(Call<P>) -> Handled,
+    ) -> Self {
+        fn admit<'a, P>(
+            req: &'a mut Request,
+            env: &'a Env,
+            check: &'a Check<P>,
+        ) -> LocalBoxFuture<'a, Result<P, ApiError>> {
+            check(req, env)
+        }
+        Self::guarded(method, path, check, admit::<P>, handler)
     }
 
     /// Every request on this route runs `admit` first; only its principal reaches `handler`.
@@ -233,7 +296,8 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
 /// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
-/// `tenant_user(requirement)`, `paddle_webhook`, `cron_secret`, `public("reason")`.
+/// `tenant_user(requirement)`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
+/// `mercadopago_webhook`, `cron_secret`, `public("reason")`.
 ///
 /// ```text
 /// edge_adapter::serve! {

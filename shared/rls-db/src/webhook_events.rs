@@ -2,7 +2,10 @@
 //! the privileged `public.record_webhook_event` (sql/migrations/0006_webhook_events.sql): the
 //! service role holds no grant on the table itself.
 
-use edge_guard::VerifiedWebhook;
+use std::collections::BTreeSet;
+
+use edge_guard::{VerifiedWebhook, WebhookProvider};
+use serde_json::Value;
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
@@ -17,11 +20,16 @@ pub enum Stored {
 }
 
 /// Stores the event once; a second delivery of the same (provider, event id) only counts an
-/// attempt, the first stored bytes stay.
+/// attempt, the first stored bytes stay. A Meta delivery is filed under the workspace its
+/// business numbers belong to ([`meta_workspace`]); other providers' events under none.
 pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result<Stored, DbError> {
+    let workspace = match event.provider() {
+        WebhookProvider::Meta => meta_workspace(tx, event.payload()).await?,
+        _ => None,
+    };
     let rows = tx
         .query_typed(
-            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6)",
+            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid)",
             &[
                 (&event.provider().as_str(), Type::TEXT),
                 (&event.event_id(), Type::TEXT),
@@ -29,6 +37,7 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
                 (&event.occurred_at(), Type::TEXT),
                 (&event.payload().to_string(), Type::TEXT),
                 (&event.raw_body(), Type::TEXT),
+                (&workspace, Type::TEXT),
             ],
         )
         .await?;
@@ -37,4 +46,122 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
     } else {
         Stored::AlreadyStored
     })
+}
+
+/// The business numbers a Meta delivery names:
+/// `entry[].changes[].value.metadata.phone_number_id`, each once. Absent fields name none.
+pub fn meta_phone_number_ids(payload: &Value) -> BTreeSet<String> {
+    let array = |value: &Value, key: &str| -> Vec<Value> {
+        value
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    array(payload, "entry")
+        .iter()
+        .flat_map(|entry| array(entry, "changes"))
+        .filter_map(|change| {
+            change
+                .pointer("/value/metadata/phone_number_id")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .collect()
+}
+
+/// The one workspace a whole delivery belongs to: every number it names resolves (through
+/// `public.workspace_for_phone_number`) to the same live workspace. A batch (Meta batches up to
+/// 1000 updates per body, all under one signature and so one dedupe key) naming numbers of two
+/// workspaces, or one known and one unknown number, is filed under none: the row cannot be
+/// split, and filing it under either tenant would hand that tenant the other's messages. A
+/// number that is not 1 to 32 digits is unknown rather than an error, so Meta's signed delivery
+/// is still stored (an error would only make Meta retry the same bytes for days).
+pub async fn meta_workspace(
+    tx: &Transaction<'_>,
+    payload: &Value,
+) -> Result<Option<String>, DbError> {
+    let named = meta_phone_number_ids(payload);
+    if named.is_empty() || !named.iter().all(|id| is_phone_number_id(id)) {
+        return Ok(None);
+    }
+    let named: Vec<String> = named.into_iter().collect();
+    let rows = tx
+        .query_typed(
+            "select public.workspace_for_phone_number(id)::text from unnest($1::text[]) as id",
+            &[(&named, Type::TEXT_ARRAY)],
+        )
+        .await?;
+    let resolved: Vec<Option<String>> = rows
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(single_workspace(resolved))
+}
+
+/// What `public.workspace_for_phone_number` accepts.
+fn is_phone_number_id(id: &str) -> bool {
+    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `Some` only when every number resolved, all to the same workspace.
+fn single_workspace(resolved: Vec<Option<String>>) -> Option<String> {
+    let distinct: BTreeSet<Option<String>> = resolved.into_iter().collect();
+    match distinct.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(workspace)] => Some(workspace.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn phone_number_ids_are_read_from_every_change_once() {
+        let payload = json!({
+            "object": "whatsapp_business_account",
+            "entry": [
+                { "changes": [
+                    { "value": { "metadata": { "phone_number_id": "111" } } },
+                    { "value": { "metadata": { "phone_number_id": "222" } } },
+                    { "value": { "statuses": [] } }
+                ] },
+                { "changes": [ { "value": { "metadata": { "phone_number_id": "111" } } } ] },
+                { "id": "no changes" }
+            ]
+        });
+        assert_eq!(
+            meta_phone_number_ids(&payload)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["111", "222"]
+        );
+        assert!(meta_phone_number_ids(&json!({ "object": "page", "entry": "x" })).is_empty());
+        assert!(meta_phone_number_ids(
+            &json!({ "entry": [ { "changes": [ { "value": { "metadata": { "phone_number_id": 7 } } } ] } ] })
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn only_a_delivery_wholly_of_one_workspace_gets_it() {
+        let a = || Some("a".to_owned());
+        let b = || Some("b".to_owned());
+        assert_eq!(single_workspace(vec![a()]), a());
+        assert_eq!(single_workspace(vec![a(), a()]), a());
+        assert_eq!(single_workspace(vec![a(), b()]), None);
+        assert_eq!(single_workspace(vec![a(), None]), None);
+        assert_eq!(single_workspace(vec![None]), None);
+        assert_eq!(single_workspace(vec![]), None);
+    }
+
+    #[test]
+    fn phone_number_ids_outside_the_sql_format_are_unknown() {
+        assert!(is_phone_number_id("106540352242922"));
+        assert!(!is_phone_number_id(""));
+        assert!(!is_phone_number_id("12a"));
+        assert!(!is_phone_number_id(&"1".repeat(33)));
+    }
 }
