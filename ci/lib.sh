@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${RLS_EDGE_CACHE:-$HOME/.cache/rls-edge}
 TOOLS_DIR=$CACHE_DIR/tools
 # One cargo target folder for every clone: a fresh clone rebuilds only the project's own crates.
+# Cargo may reuse a build made in another clone whose sources are identical, so code that needs
+# the repository's path at run time reads CARGO_MANIFEST_DIR from the environment (cargo sets it
+# for `cargo run` and `cargo test`), never env!("CARGO_MANIFEST_DIR"), which names that clone.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE_DIR/target}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 

@@ -2,7 +2,7 @@
 //! template migrated by `ci/migrate` and loaded with every `sql/tests/fixtures/*.sql` file in name
 //! order, dropped when the value is dropped. Scenarios that weaken a policy do it here, never in the shared database.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -26,7 +26,10 @@ fn env(name: &str) -> String {
 }
 
 fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // The run-time value, not env!(): see CARGO_TARGET_DIR in ci/lib.sh.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../..")
 }
 
 /// The same server and credentials, another database (URLs of the form `postgres://…/<db>`).

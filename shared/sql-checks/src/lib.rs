@@ -52,7 +52,10 @@ impl std::error::Error for LintError {}
 
 /// `sql/lints` in this repository.
 pub fn lints_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/lints")
+    // The run-time value, not env!(): see CARGO_TARGET_DIR in ci/lib.sh.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../sql/lints")
 }
 
 /// Every `*.sql` file in `dir`, in name order. Each must open with a `-- Why:` comment.

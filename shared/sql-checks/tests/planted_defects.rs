@@ -6,7 +6,7 @@
 //! cluster-wide and already exist (ci/test migrated the main database first).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -213,7 +213,10 @@ fn migrate_scratch_database(admin_url: &str, database: &str) -> String {
             .expect("create the scratch database");
     }
     let url = url_for_database(admin_url, database);
-    let migrate = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ci/migrate");
+    // The run-time value, not env!(): see CARGO_TARGET_DIR in ci/lib.sh.
+    let migrate = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../../ci/migrate");
     let output = Command::new(migrate)
         .env("DATABASE_URL", &url)
         .output()

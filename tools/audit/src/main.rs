@@ -10,7 +10,12 @@ fn main() -> ExitCode {
     let root = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")));
+        // The run-time value, not env!(): see CARGO_TARGET_DIR in ci/lib.sh.
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+                .join("../..")
+        });
     let report = audit::audit(&root);
     print!("{}", report.table());
     if report.problems.is_empty() {
