@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use edge_guard::{JwtConfig, SupabaseJwtVerifier, User, UserRequirement};
-use jwt_simple::prelude::*;
+use edge_guard::User;
 use rls_db::{begin_as, notes, Access, RequestInfo};
 use serde_json::json;
+use test_principals::signed_in_user;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_postgres::{Client, NoTls};
@@ -76,20 +76,7 @@ async fn load(superuser: &Client) {
 }
 
 fn user(sub: &str) -> User {
-    let secret = env("SUPABASE_JWT_SECRET");
-    let custom = json!({"role": "authenticated"})
-        .as_object()
-        .unwrap()
-        .clone();
-    let claims = Claims::with_custom_claims(custom, Duration::from_hours(1))
-        .with_subject(sub)
-        .with_audience("authenticated");
-    let token = HS256Key::from_bytes(secret.as_bytes())
-        .authenticate(claims)
-        .unwrap();
-    SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user_token(&token, None, &UserRequirement::SIGNED_IN, now())
-        .unwrap()
+    signed_in_user(&env("SUPABASE_JWT_SECRET"), sub)
 }
 
 fn request() -> RequestInfo {
@@ -270,11 +257,4 @@ async fn main() {
         );
     }
     println!("\nDatabase round trips per notes request on the Postgres path: {round_trips}");
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }

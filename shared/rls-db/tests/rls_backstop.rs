@@ -3,14 +3,10 @@
 //! where the service role's writes must be observed: service_role holds no table grant, so those
 //! tests commit rows with unique ids and read them back over a superuser connection.
 
-use edge_guard::{
-    CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User, UserRequirement,
-};
-use hmac::{Hmac, Mac};
-use jwt_simple::prelude::*;
+use edge_guard::{CronCaller, User};
 use rls_db::{begin_as, notes, retention, webhook_events, Access, DataPath, DbError, RequestInfo};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use test_principals::{paddle_delivery, signed_in_user};
 use tokio_postgres::{Client, NoTls};
 
 const TENANT_A: &str = "a0000000-0000-4000-8000-00000000000a";
@@ -51,24 +47,7 @@ fn unique(tag: &str) -> String {
 }
 
 fn user(sub: &str) -> User {
-    let secret = env("SUPABASE_JWT_SECRET");
-    let custom: serde_json::Map<String, Value> = json!({"role": "authenticated", "aal": "aal1"})
-        .as_object()
-        .unwrap()
-        .clone();
-    let claims = Claims::with_custom_claims(custom, Duration::from_mins(5))
-        .with_subject(sub)
-        .with_audience("authenticated");
-    let token = HS256Key::from_bytes(secret.as_bytes())
-        .authenticate(claims)
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    SupabaseJwtVerifier::hs256(secret.as_bytes(), &JwtConfig::default())
-        .verify_user_token(&token, None, &UserRequirement::SIGNED_IN, now)
-        .unwrap()
+    signed_in_user(&env("SUPABASE_JWT_SECRET"), sub)
 }
 
 fn request(method: &str) -> RequestInfo {
@@ -391,20 +370,6 @@ async fn privileged_functions_refuse_bad_arguments() {
             .unwrap_err();
         assert_eq!(error.sql_state(), Some(state), "{call}: {error:?}");
     }
-}
-
-fn paddle_delivery(event_id: &str) -> edge_guard::VerifiedWebhook {
-    let body = json!({"event_id": event_id, "event_type": "transaction.completed",
-                      "occurred_at": "2026-11-23T10:00:00Z", "data": {"id": "txn_1"}})
-    .to_string();
-    let now = 1_800_000_000;
-    let mut mac = Hmac::<Sha256>::new_from_slice(b"pdl_ntfset_test").unwrap();
-    mac.update(format!("{now}:{body}").as_bytes());
-    let header = format!("ts={now};h1={}", hex::encode(mac.finalize().into_bytes()));
-    PaddleVerifier::new(["pdl_ntfset_test"], 5)
-        .unwrap()
-        .verify(Some(&header), body.as_bytes(), now)
-        .unwrap()
 }
 
 #[tokio::test]

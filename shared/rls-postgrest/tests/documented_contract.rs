@@ -8,16 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use edge_guard::{
-    CronCaller, JwtConfig, PaddleVerifier, SupabaseJwtVerifier, User, UserRequirement,
-};
-use hmac::{Hmac, Mac};
-use jwt_simple::prelude::*;
+use edge_guard::CronCaller;
 use rls_db::webhook_events::Stored;
 use rls_db::{DataPath, DbError, RequestInfo};
 use rls_postgrest::{error_from_response, ConfigError, PostgrestConfig, PostgrestPath};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use test_principals::{paddle_delivery, signed_in_user};
 
 const JWT_SECRET: &str = "test-jwt-secret-with-at-least-32-characters";
 const ANON_KEY: &str = "anon-key.for-tests";
@@ -133,39 +129,6 @@ impl FakeApi {
     }
 }
 
-fn user_token(sub: &str) -> String {
-    let custom: serde_json::Map<String, Value> = json!({"role": "authenticated"})
-        .as_object()
-        .unwrap()
-        .clone();
-    let claims = Claims::with_custom_claims(custom, Duration::from_mins(5))
-        .with_subject(sub)
-        .with_audience("authenticated");
-    HS256Key::from_bytes(JWT_SECRET.as_bytes())
-        .authenticate(claims)
-        .unwrap()
-}
-
-fn verified_user(token: &str) -> User {
-    SupabaseJwtVerifier::hs256(JWT_SECRET.as_bytes(), &JwtConfig::default())
-        .verify_user_token(token, None, &UserRequirement::SIGNED_IN, now())
-        .unwrap()
-}
-
-fn paddle_delivery(event_id: &str) -> edge_guard::VerifiedWebhook {
-    let body = json!({"event_id": event_id, "event_type": "transaction.completed",
-                      "occurred_at": "2026-11-23T10:00:00Z", "data": {"id": "txn_1"}})
-    .to_string();
-    let now = 1_800_000_000;
-    let mut mac = Hmac::<Sha256>::new_from_slice(b"pdl_ntfset_test").unwrap();
-    mac.update(format!("{now}:{body}").as_bytes());
-    let header = format!("ts={now};h1={}", hex::encode(mac.finalize().into_bytes()));
-    PaddleVerifier::new(["pdl_ntfset_test"], 5)
-        .unwrap()
-        .verify(Some(&header), body.as_bytes(), now)
-        .unwrap()
-}
-
 fn request_info() -> RequestInfo {
     RequestInfo {
         method: "GET".into(),
@@ -194,10 +157,11 @@ const TWO_NOTES: &str = r#"[{"id":"a1000000-0000-4000-8000-000000000002","worksp
 #[tokio::test]
 async fn notes_are_read_with_the_users_own_token_and_the_documented_query_grammar() {
     let api = FakeApi::answering(vec![(200, TWO_NOTES)]);
-    let token = user_token(USER_A);
+    let user = signed_in_user(JWT_SECRET, USER_A);
+    let token = user.access_token().to_owned();
     let notes = api
         .path()
-        .list_visible_notes(&verified_user(&token), Some(TENANT_A), &request_info())
+        .list_visible_notes(&user, Some(TENANT_A), &request_info())
         .await
         .unwrap();
     let returned: Value = serde_json::from_str(&notes).unwrap();
@@ -243,7 +207,7 @@ async fn without_a_workspace_no_filter_is_sent_and_rls_alone_decides() {
     let api = FakeApi::answering(vec![(200, "[]")]);
     let notes = api
         .path()
-        .list_visible_notes(&verified_user(&user_token(USER_A)), None, &request_info())
+        .list_visible_notes(&signed_in_user(JWT_SECRET, USER_A), None, &request_info())
         .await
         .unwrap();
     assert_eq!(notes, "[]");
@@ -264,7 +228,7 @@ async fn a_workspace_id_that_is_not_a_uuid_is_refused_before_any_request() {
     let error = api
         .path()
         .list_visible_notes(
-            &verified_user(&user_token(USER_A)),
+            &signed_in_user(JWT_SECRET, USER_A),
             Some("x&workspace_id=neq.00000000-0000-0000-0000-000000000000"),
             &request_info(),
         )
@@ -481,7 +445,7 @@ async fn documented_error_responses_map_to_the_wire_paths_db_errors() {
         let api = FakeApi::answering(vec![(status, &body)]);
         let error = api
             .path()
-            .list_visible_notes(&verified_user(&user_token(USER_A)), None, &request_info())
+            .list_visible_notes(&signed_in_user(JWT_SECRET, USER_A), None, &request_info())
             .await
             .unwrap_err();
         assert_eq!(
@@ -553,7 +517,7 @@ async fn answers_of_the_wrong_shape_are_unexpected_results_not_panics() {
         (200, "not json"),
     ]);
     let mut path = api.path();
-    let user = verified_user(&user_token(USER_A));
+    let user = signed_in_user(JWT_SECRET, USER_A);
     let cron = CronCaller::from_declared_schedule(&["17 3 * * *"], "17 3 * * *").unwrap();
     let event = paddle_delivery("evt_postgrest0000000000000003");
     let outcomes = [
@@ -601,11 +565,4 @@ fn keys_that_cannot_be_headers_are_a_configuration_error_not_a_panic() {
     ] {
         assert_eq!(PostgrestPath::new(&bad).err(), Some(ConfigError(expected)));
     }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
