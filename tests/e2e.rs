@@ -149,11 +149,15 @@ fn main() {
             "mercadopago: a body data.id other than the signed one is 400",
             mercadopago_payload_mismatch,
         ),
-        Trial::test(
-            "paddle: with Postgres down the delivery is 503, the retry then lands",
-            paddle_postgres_down,
-        ),
     ];
+    // Each product area keeps its cases in a module of its own (`mod <area>;` above `main`,
+    // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
+    // per area, before the case that stops Postgres.
+    // Last of the HTTP cases: it stops Postgres on purpose.
+    trials.push(Trial::test(
+        "paddle: with Postgres down the delivery is 503, the retry then lands",
+        paddle_postgres_down,
+    ));
     // A panic resets the WASM instance and answers 500; the cases above would see the 500, and
     // workerd's log shows the panic itself. Only readable when this harness started the platform.
     if let Some(dev) = &platform {
