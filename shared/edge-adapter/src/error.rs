@@ -1,3 +1,4 @@
+use api_input::InputError;
 use edge_guard::Refusal;
 use rls_db::DbError;
 
@@ -7,6 +8,8 @@ use rls_db::DbError;
 pub enum ApiError {
     /// The guard refused the request (401/403/400/413).
     Refused(Refusal),
+    /// The body did not parse into the endpoint's input type (400, naming the field).
+    Invalid(InputError),
     /// The database refused or could not be reached.
     Db(DbError),
     /// The function is missing a binding, variable or secret it needs.
@@ -21,6 +24,12 @@ impl From<Refusal> for ApiError {
     }
 }
 
+impl From<InputError> for ApiError {
+    fn from(error: InputError) -> Self {
+        ApiError::Invalid(error)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         ApiError::Db(error)
@@ -32,6 +41,7 @@ impl ApiError {
     pub fn status_code_message(&self) -> (u16, &'static str, &'static str) {
         match self {
             ApiError::Refused(r) => (r.status, r.code, r.message),
+            ApiError::Invalid(e) => (400, e.code(), e.message()),
             ApiError::Db(e) => {
                 let (status, code) = e.status_and_code();
                 let message = match status {

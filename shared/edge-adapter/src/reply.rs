@@ -50,7 +50,7 @@ fn response(status: u16, content_type: &str, body: String) -> worker::Result<Res
 }
 
 /// Turns a handler's outcome into the response: every error as the one JSON shape
-/// `{"error":{"code","message"}}`. Errors are logged by code and kind only: never a token,
+/// `{"error":{"code","message"}}`, plus `field` for a body that did not parse. Errors are logged by code and kind only: never a token,
 /// a secret or a payload.
 pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
     match outcome {
@@ -66,12 +66,15 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                 ApiError::NotConfigured(what) | ApiError::Upstream(what) => {
                     worker::console_error!("{code}: {what}")
                 }
-                ApiError::Refused(_) => worker::console_log!("refused {status} {code}"),
+                ApiError::Refused(_) | ApiError::Invalid(_) => {
+                    worker::console_log!("refused {status} {code}")
+                }
             }
-            json_response(
-                status,
-                json!({ "error": { "code": code, "message": message } }).to_string(),
-            )
+            let mut body = json!({ "error": { "code": code, "message": message } });
+            if let ApiError::Invalid(input) = &error {
+                body["error"]["field"] = input.field().into();
+            }
+            json_response(status, body.to_string())
         }
     }
 }

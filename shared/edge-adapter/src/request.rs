@@ -1,6 +1,8 @@
 //! Reading what a request carries, without ever panicking on what a caller sends.
 
 use edge_guard::{is_uuid, Refusal};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
 use worker::Request;
 
 use crate::ApiError;
@@ -44,9 +46,12 @@ pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 /// Reads the body once, refusing with 413 when Content-Length (checked first, before reading)
-/// or the bytes actually received exceed `max`.
+/// or the bytes actually received exceed `max`. The body is read as a stream and abandoned as
+/// soon as it passes `max`, so a chunked body (no Content-Length) never sits whole in memory.
 pub(crate) async fn read_body_capped(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || Refusal::payload_too_large("the body is larger than this endpoint accepts");
+    let unreadable =
+        || Refusal::bad_request("unreadable_body", "the request body could not be read");
     if let Some(length) = header(req, "content-length") {
         let length: usize = length.trim().parse().map_err(|_| {
             Refusal::bad_request("invalid_content_length", "Content-Length is not a number")
@@ -55,11 +60,24 @@ pub(crate) async fn read_body_capped(req: &mut Request, max: usize) -> Result<Ve
             return Err(too_large().into());
         }
     }
-    let body = req.bytes().await.map_err(|_| {
-        Refusal::bad_request("unreadable_body", "the request body could not be read")
-    })?;
-    if body.len() > max {
-        return Err(too_large().into());
+    // workers-rs reports a request without a body as an error from `stream()`.
+    let Ok(mut chunks) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large().into());
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The body parsed into the endpoint's input type `T` (see the `api-input` crate): at most `max`
+/// bytes (413 beyond), then 400 naming the field for anything `T` does not accept.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request, max: usize) -> Result<T, ApiError> {
+    let body = read_body_capped(req, max).await?;
+    Ok(api_input::parse_json(&body)?)
 }
