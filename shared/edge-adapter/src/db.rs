@@ -108,3 +108,35 @@ pub fn request_info(req: &Request) -> RequestInfo {
         headers: Value::Object(headers),
     }
 }
+
+impl<P: DbPrincipal + 'static> crate::Call<P> {
+    /// [`in_transaction`] as this call's principal, read only.
+    pub async fn read<T>(
+        &self,
+        work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
+    ) -> Result<T, ApiError> {
+        in_transaction(
+            &self.env,
+            &self.principal,
+            Access::ReadOnly,
+            &request_info(&self.req),
+            work,
+        )
+        .await
+    }
+
+    /// [`in_transaction`] as this call's principal, read-write.
+    pub async fn write<T>(
+        &self,
+        work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
+    ) -> Result<T, ApiError> {
+        in_transaction(
+            &self.env,
+            &self.principal,
+            Access::ReadWrite,
+            &request_info(&self.req),
+            work,
+        )
+        .await
+    }
+}
