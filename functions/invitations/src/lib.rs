@@ -4,7 +4,9 @@
 //! the invitee (signed in with the invited e-mail) join with the mailed token, once.
 
 use api_input::{Email, Text};
-use edge_adapter::{json_body, required_query_uuid, send_invitation, ApiError, Call, Reply};
+use edge_adapter::{
+    json_body, required_query_uuid, send_invitation, Access, ApiError, Call, Reply,
+};
 use edge_guard::{TenantUser, User, UserRequirement};
 use rls_db::invitations;
 use serde::Deserialize;
@@ -46,7 +48,9 @@ struct Acceptance {
 
 async fn list_pending(call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let body = call
-        .read(|tx, caller| Box::pin(invitations::list_pending(tx, caller.workspace_id())))
+        .in_transaction(Access::ReadOnly, |tx, caller| {
+            Box::pin(invitations::list_pending(tx, caller.workspace_id()))
+        })
         .await??;
     Ok(Reply::json_text(body))
 }
@@ -60,7 +64,7 @@ async fn create(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
         InvitedRole::Member => "member",
     };
     let invitation = call
-        .write(move |tx, caller| {
+        .in_transaction(Access::ReadWrite, move |tx, caller| {
             Box::pin(async move {
                 invitations::create(tx, caller.workspace_id(), input.email.as_str(), role).await
             })
@@ -68,7 +72,7 @@ async fn create(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
         .await??;
     if let Err(error) = send_invitation(&call.env, &invitation).await {
         let id = invitation.id.clone();
-        call.write(move |tx, caller| {
+        call.in_transaction(Access::ReadWrite, move |tx, caller| {
             Box::pin(async move { invitations::withdraw(tx, caller.workspace_id(), &id).await })
         })
         .await??;
@@ -83,7 +87,7 @@ async fn create(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
 async fn withdraw(call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
     let withdrawn = id.clone();
-    call.write(move |tx, caller| {
+    call.in_transaction(Access::ReadWrite, move |tx, caller| {
         Box::pin(async move { invitations::withdraw(tx, caller.workspace_id(), &id).await })
     })
     .await??;
@@ -93,7 +97,7 @@ async fn withdraw(call: Call<TenantUser>) -> Result<Reply, ApiError> {
 async fn accept(mut call: Call<User>) -> Result<Reply, ApiError> {
     let input: Acceptance = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let body = call
-        .write(move |tx, _| {
+        .in_transaction(Access::ReadWrite, move |tx, _| {
             Box::pin(async move { invitations::accept(tx, input.token.as_str()).await })
         })
         .await??;

@@ -3,7 +3,7 @@
 //! The owner/admin rules are the policies' (sql/migrations/0004); removing someone also withdraws
 //! their invitations and revokes their share links (0019).
 
-use edge_adapter::{json_body, required_query_uuid, ApiError, Call, Reply};
+use edge_adapter::{json_body, required_query_uuid, Access, ApiError, Call, Reply};
 use edge_guard::{TenantUser, UserRequirement};
 use rls_db::members;
 use serde::Deserialize;
@@ -45,7 +45,9 @@ struct RoleChange {
 
 async fn list(call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let body = call
-        .read(|tx, caller| Box::pin(members::list(tx, caller.workspace_id())))
+        .in_transaction(Access::ReadOnly, |tx, caller| {
+            Box::pin(members::list(tx, caller.workspace_id()))
+        })
         .await??;
     Ok(Reply::json_text(body))
 }
@@ -54,7 +56,7 @@ async fn change_role(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let user_id = required_query_uuid(&call.req, "id")?;
     let input: RoleChange = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let body = call
-        .write(move |tx, caller| {
+        .in_transaction(Access::ReadWrite, move |tx, caller| {
             Box::pin(async move {
                 members::change_role(tx, caller.workspace_id(), &user_id, input.role.as_str()).await
             })
@@ -66,7 +68,7 @@ async fn change_role(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
 async fn remove(call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let user_id = required_query_uuid(&call.req, "id")?;
     let removed = user_id.clone();
-    call.write(move |tx, caller| {
+    call.in_transaction(Access::ReadWrite, move |tx, caller| {
         Box::pin(async move { members::remove(tx, caller.workspace_id(), &user_id).await })
     })
     .await??;

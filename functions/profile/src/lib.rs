@@ -2,7 +2,7 @@
 //! replaces it (each user writes only their own row: sql/migrations/0009).
 
 use api_input::{HttpsUrl, Text};
-use edge_adapter::{json_body, ApiError, Call, Reply};
+use edge_adapter::{json_body, Access, ApiError, Call, Reply};
 use edge_guard::{User, UserRequirement};
 use rls_db::profiles;
 use serde::Deserialize;
@@ -25,14 +25,16 @@ struct Profile {
 }
 
 async fn read(call: Call<User>) -> Result<Reply, ApiError> {
-    let body = call.read(|tx, _| Box::pin(profiles::get_own(tx))).await??;
+    let body = call
+        .in_transaction(Access::ReadOnly, |tx, _| Box::pin(profiles::get_own(tx)))
+        .await??;
     Ok(Reply::json_text(body))
 }
 
 async fn replace(mut call: Call<User>) -> Result<Reply, ApiError> {
     let input: Profile = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let body = call
-        .write(move |tx, _| {
+        .in_transaction(Access::ReadWrite, move |tx, _| {
             Box::pin(async move {
                 profiles::put_own(
                     tx,

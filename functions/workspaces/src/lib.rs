@@ -4,7 +4,7 @@
 //! period (`/restore?id=`). Who may do what is decided in SQL (sql/migrations/0004, 0017).
 
 use api_input::Text;
-use edge_adapter::{json_body, required_query_uuid, ApiError, Call, Reply};
+use edge_adapter::{json_body, required_query_uuid, Access, ApiError, Call, Reply};
 use edge_guard::{User, UserRequirement};
 use rls_db::workspaces;
 use serde::Deserialize;
@@ -36,7 +36,9 @@ struct Named {
 
 async fn list(call: Call<User>) -> Result<Reply, ApiError> {
     let body = call
-        .read(|tx, _| Box::pin(workspaces::list_mine(tx)))
+        .in_transaction(Access::ReadOnly, |tx, _| {
+            Box::pin(workspaces::list_mine(tx))
+        })
         .await?;
     Ok(Reply::json_text(body))
 }
@@ -44,7 +46,7 @@ async fn list(call: Call<User>) -> Result<Reply, ApiError> {
 async fn create(mut call: Call<User>) -> Result<Reply, ApiError> {
     let input: Named = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let body = call
-        .write(move |tx, _| {
+        .in_transaction(Access::ReadWrite, move |tx, _| {
             Box::pin(async move { workspaces::create(tx, input.name.as_str()).await })
         })
         .await?;
@@ -55,7 +57,7 @@ async fn rename(mut call: Call<User>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
     let input: Named = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let body = call
-        .write(move |tx, _| {
+        .in_transaction(Access::ReadWrite, move |tx, _| {
             Box::pin(async move { workspaces::rename(tx, &id, input.name.as_str()).await })
         })
         .await??;
@@ -65,7 +67,9 @@ async fn rename(mut call: Call<User>) -> Result<Reply, ApiError> {
 async fn delete(call: Call<User>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
     let body = call
-        .write(move |tx, _| Box::pin(async move { workspaces::delete(tx, &id).await }))
+        .in_transaction(Access::ReadWrite, move |tx, _| {
+            Box::pin(async move { workspaces::delete(tx, &id).await })
+        })
         .await??;
     Ok(Reply::json_text(body))
 }
@@ -73,7 +77,9 @@ async fn delete(call: Call<User>) -> Result<Reply, ApiError> {
 async fn restore(call: Call<User>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
     let body = call
-        .write(move |tx, _| Box::pin(async move { workspaces::restore(tx, &id).await }))
+        .in_transaction(Access::ReadWrite, move |tx, _| {
+            Box::pin(async move { workspaces::restore(tx, &id).await })
+        })
         .await??;
     Ok(Reply::json_text(body))
 }

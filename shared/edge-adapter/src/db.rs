@@ -110,30 +110,16 @@ pub fn request_info(req: &Request) -> RequestInfo {
 }
 
 impl<P: DbPrincipal + 'static> crate::Call<P> {
-    /// [`in_transaction`] as this call's principal, read only.
-    pub async fn read<T>(
+    /// [`in_transaction`] as this call's principal, with this request's details.
+    pub async fn in_transaction<T>(
         &self,
+        access: Access,
         work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
     ) -> Result<T, ApiError> {
         in_transaction(
             &self.env,
             &self.principal,
-            Access::ReadOnly,
-            &request_info(&self.req),
-            work,
-        )
-        .await
-    }
-
-    /// [`in_transaction`] as this call's principal, read-write.
-    pub async fn write<T>(
-        &self,
-        work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
-    ) -> Result<T, ApiError> {
-        in_transaction(
-            &self.env,
-            &self.principal,
-            Access::ReadWrite,
+            access,
             &request_info(&self.req),
             work,
         )

@@ -42,7 +42,9 @@ async fn one(
     workspace_id: &str,
     user_id: &str,
 ) -> Result<Result<String, Refusal>, DbError> {
-    let sql = format!("{MEMBER_JSON} where m.workspace_id = $1::uuid and m.user_id = $2::uuid");
+    let sql = format!(
+        "select j::text from ({MEMBER_JSON} where m.workspace_id = $1::uuid and m.user_id = $2::uuid) l(j)"
+    );
     Ok(optional_text(tx, &sql, &[workspace_id, user_id])
         .await?
         .ok_or(MEMBER_NOT_FOUND))

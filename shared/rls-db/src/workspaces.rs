@@ -35,7 +35,7 @@ pub async fn list_mine(tx: &Transaction<'_>) -> Result<String, DbError> {
 async fn one(tx: &Transaction<'_>, id: &str) -> Result<Option<String>, DbError> {
     optional_text(
         tx,
-        &format!("{WORKSPACE_JSON} where w.id = $1::uuid"),
+        &format!("select j::text from ({WORKSPACE_JSON} where w.id = $1::uuid) l(j)"),
         &[id],
     )
     .await
