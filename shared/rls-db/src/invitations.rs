@@ -169,32 +169,35 @@ pub async fn accept(tx: &Transaction<'_>, token: &str) -> Result<Result<String, 
         &crate::rows::text_params(&[token]),
     )
     .await?;
-    let Some(joined) = optional_text(
-        tx,
-        "select json_build_object('workspace_id', i.workspace_id, 'role', i.role)::text
-           from private.invitations_for_caller() i limit 1",
-        &[],
-    )
-    .await?
+    let Some(row) = tx
+        .query_typed_opt(
+            "select json_build_object('workspace_id', i.workspace_id, 'role', i.role)::text,
+                    exists (select 1 from public.memberships m
+                             where m.workspace_id = i.workspace_id and m.user_id = (select auth.uid()))
+               from private.invitations_for_caller() i limit 1",
+            &[],
+        )
+        .await?
     else {
         return Ok(Err(INVITATION_NOT_FOUND));
     };
-    let n = changed(
-        tx,
-        "insert into public.memberships (workspace_id, user_id, role)
-         select i.workspace_id, (select auth.uid()), i.role
-           from private.invitations_for_caller() i limit 1
-         on conflict (workspace_id, user_id) do nothing",
-        &[],
-    )
-    .await?;
-    Ok(if n == 0 {
-        Err(Refusal::new(
+    let (joined, already_member): (String, bool) = (row.try_get(0)?, row.try_get(1)?);
+    if already_member {
+        return Ok(Err(Refusal::new(
             409,
             "already_member",
             "you are already a member of this workspace",
-        ))
-    } else {
-        Ok(joined)
-    })
+        )));
+    }
+    // No ON CONFLICT: with it Postgres also holds the new row to memberships' SELECT policy
+    // (checked), which a member-to-be cannot pass yet.
+    changed(
+        tx,
+        "insert into public.memberships (workspace_id, user_id, role)
+         select i.workspace_id, (select auth.uid()), i.role
+           from private.invitations_for_caller() i limit 1",
+        &[],
+    )
+    .await?;
+    Ok(Ok(joined))
 }
