@@ -22,12 +22,15 @@ WASM_TARGET=wasm32-unknown-unknown
 # Ports already set in the environment win over ci/local.env, so two clones can run side by side.
 pg_port_override=${LOCAL_PG_PORT:-}
 functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
+email_port_override=${LOCAL_EMAIL_PORT:-}
 # shellcheck source=ci/local.env
 set -a; source "$ROOT/ci/local.env"; set +a
 export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
 export LOCAL_FUNCTIONS_PORT=${functions_port_override:-$LOCAL_FUNCTIONS_PORT}
 # The local JWKS (ci/serve-jwks.mjs) sits beside the functions' port unless told otherwise.
 export LOCAL_JWKS_PORT=${LOCAL_JWKS_PORT:-$((LOCAL_FUNCTIONS_PORT + 7))}
+# The e-mail provider's stand-in (ci/email-standin.mjs, Resend's contract).
+export LOCAL_EMAIL_PORT=${email_port_override:-$((LOCAL_FUNCTIONS_PORT + 9))}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"

@@ -17,6 +17,11 @@ macro_rules! check {
     };
 }
 
+mod invitations;
+mod members;
+mod profile;
+mod workspaces;
+
 fn main() {
     let mut args = Arguments::from_args();
     // Sequential and in order: "postgres down" must run last and alone.
@@ -153,6 +158,10 @@ fn main() {
     // Each product area keeps its cases in a module of its own (`mod <area>;` above `main`,
     // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
     // per area, before the case that stops Postgres.
+    trials.extend(workspaces::trials());
+    trials.extend(members::trials());
+    trials.extend(invitations::trials());
+    trials.extend(profile::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

@@ -482,6 +482,10 @@ fn platform_ready() -> bool {
         "meta-webhook",
         "mercadopago-webhook",
         "cron-retention",
+        "workspaces",
+        "members",
+        "invitations",
+        "profile",
     ]
     .iter()
     .all(|name| {
@@ -507,4 +511,174 @@ pub fn platform() -> Option<Background> {
     let mut dev = Background::spawn("ci/dev", "exec ci/dev", "e2e-platform.log");
     dev.wait_until(Duration::from_secs(1800), platform_ready);
     Some(dev)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces, members, invitations, profiles: the SPA's calls, reusable by any journey.
+
+pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(body.unwrap_or_default().to_vec()).unwrap();
+    finish(agent().run(request))
+}
+
+/// A signed-in user of these tests: a fresh id and e-mail on every run (the database persists).
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+}
+
+impl TestUser {
+    pub fn fresh(tag: &str) -> Self {
+        let n = unique_suffix();
+        let hex = format!("{:032x}", n ^ (n << 64));
+        let id = format!(
+            "{}-{}-4{}-8{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        );
+        Self {
+            id,
+            email: format!("{tag}-{n}@e2e.test"),
+        }
+    }
+
+    /// An aal1 access token (HS256) with `email`, as GoTrue issues one after a password sign-in.
+    pub fn token(&self) -> String {
+        HS256Key::from_bytes(var("SUPABASE_JWT_SECRET").as_bytes())
+            .authenticate(signed_in_claims(self, "aal1", None))
+            .unwrap()
+    }
+
+    /// An aal2 access token (ES256, the local JWKS) from a sign-in `signed_in_secs_ago`.
+    pub fn aal2_token(&self, signed_in_secs_ago: u64) -> String {
+        local_es256_key()
+            .sign(signed_in_claims(self, "aal2", Some(signed_in_secs_ago)))
+            .unwrap()
+    }
+
+    pub fn auth(&self) -> String {
+        bearer(&self.token())
+    }
+}
+
+fn signed_in_claims(
+    user: &TestUser,
+    aal: &str,
+    signed_in_secs_ago: Option<u64>,
+) -> jwt_simple::prelude::JWTClaims<serde_json::Map<String, Value>> {
+    let mut custom = serde_json::Map::new();
+    custom.insert("role".into(), "authenticated".into());
+    custom.insert("aal".into(), aal.into());
+    custom.insert("email".into(), user.email.clone().into());
+    if let Some(ago) = signed_in_secs_ago {
+        custom.insert(
+            "amr".into(),
+            serde_json::json!([{ "method": "totp", "timestamp": unix_now() - ago }]),
+        );
+    }
+    Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::from_secs(600))
+        .with_audience("authenticated")
+        .with_subject(&user.id)
+}
+
+pub fn as_json(value: Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// `POST /workspaces {"name"}` as `user`; the new workspace's id.
+pub fn create_workspace(user: &TestUser, name: &str) -> String {
+    let reply = send(
+        "POST",
+        &functions_url("workspaces"),
+        &[("authorization", &user.auth())],
+        Some(&as_json(serde_json::json!({ "name": name }))),
+    );
+    assert_eq!(reply.status, 201, "create workspace: {}", reply.body);
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// `POST /invitations?workspace=` as `inviter`, inviting `email` with `role`.
+pub fn invite(inviter: &TestUser, workspace: &str, email: &str, role: &str) -> Reply {
+    send(
+        "POST",
+        &functions_url(&format!("invitations?workspace={workspace}")),
+        &[("authorization", &inviter.auth())],
+        Some(&as_json(
+            serde_json::json!({ "email": email, "role": role }),
+        )),
+    )
+}
+
+/// The e-mail provider stand-in's base URL (ci/email-standin.mjs).
+pub fn email_standin_url() -> String {
+    let port = std::env::var("LOCAL_EMAIL_PORT")
+        .unwrap_or_else(|_| (var("LOCAL_FUNCTIONS_PORT").parse::<u16>().unwrap() + 9).to_string());
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Every mail the stand-in accepted for `email`, newest first.
+pub fn mails_to(email: &str) -> Vec<Value> {
+    let reply = get(
+        &format!("{}/emails", email_standin_url()),
+        &[("authorization", &bearer(var("RESEND_API_KEY")))],
+    );
+    assert_eq!(
+        reply.status, 200,
+        "the e-mail stand-in lists its mail: {}",
+        reply.body
+    );
+    reply.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|mail| {
+            mail["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|a| a == email))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The token in the newest invitation mail to `email` (its link's `#token=` fragment).
+pub fn invitation_token_sent_to(email: &str) -> String {
+    let mails = mails_to(email);
+    let text = mails
+        .first()
+        .unwrap_or_else(|| panic!("no mail was sent to {email}"))["text"]
+        .as_str()
+        .unwrap();
+    let token = text
+        .split("#token=")
+        .nth(1)
+        .expect("the mail carries an accept link");
+    token.split_whitespace().next().unwrap().to_owned()
+}
+
+/// `POST /invitations/accept {"token"}` as `user`.
+pub fn accept_invitation(user: &TestUser, token: &str) -> Reply {
+    send(
+        "POST",
+        &functions_url("invitations/accept"),
+        &[("authorization", &user.auth())],
+        Some(&as_json(serde_json::json!({ "token": token }))),
+    )
+}
+
+/// A fresh user who joined `workspace` with `role` through an invitation from `inviter`.
+pub fn join_through_invitation(inviter: &TestUser, workspace: &str, role: &str) -> TestUser {
+    let user = TestUser::fresh(role);
+    let invited = invite(inviter, workspace, &user.email, role);
+    assert_eq!(invited.status, 201, "invite: {}", invited.body);
+    let accepted = accept_invitation(&user, &invitation_token_sent_to(&user.email));
+    assert_eq!(accepted.status, 200, "accept: {}", accepted.body);
+    user
 }

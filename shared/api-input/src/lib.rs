@@ -16,10 +16,14 @@
 //! assert_eq!((refused.code(), refused.field()), ("invalid_field", "title"));
 //! ```
 
+mod formats;
+
 use std::fmt;
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
+
+pub use formats::{Email, HttpsUrl};
 
 /// Why a body was refused. Always answered as 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -108,3 +108,21 @@ pub fn request_info(req: &Request) -> RequestInfo {
         headers: Value::Object(headers),
     }
 }
+
+impl<P: DbPrincipal + 'static> crate::Call<P> {
+    /// [`in_transaction`] as this call's principal, with this request's details.
+    pub async fn in_transaction<T>(
+        &self,
+        access: Access,
+        work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
+    ) -> Result<T, ApiError> {
+        in_transaction(
+            &self.env,
+            &self.principal,
+            access,
+            &request_info(&self.req),
+            work,
+        )
+        .await
+    }
+}

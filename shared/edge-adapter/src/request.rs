@@ -23,6 +23,17 @@ pub fn query_uuid(req: &Request, name: &str) -> Result<Option<String>, ApiError>
     }
 }
 
+/// A uuid query-string parameter the endpoint cannot do without (`?id=`): 400 when absent.
+pub fn required_query_uuid(req: &Request, name: &str) -> Result<String, ApiError> {
+    query_uuid(req, name)?.ok_or_else(|| {
+        Refusal::bad_request(
+            "missing_query",
+            "this endpoint needs the row's uuid in the query string (?id=<uuid>)",
+        )
+        .into()
+    })
+}
+
 /// A query-string parameter as sent (the first one when repeated).
 pub(crate) fn query_text(req: &Request, name: &str) -> Option<String> {
     req.url()

@@ -9,10 +9,15 @@
 
 mod data_path;
 mod error;
+pub mod invitations;
+pub mod members;
 pub mod notes;
+pub mod profiles;
 pub mod retention;
+mod rows;
 mod session;
 pub mod webhook_events;
+pub mod workspaces;
 
 pub use data_path::DataPath;
 pub use error::{is_sql_state, Cause, DbError, RestFailure};
