@@ -7,6 +7,8 @@
 // Reached through the gateway like the functions: /functions/v1/ts-bench/<route>.
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 import postgres from "postgres";
+// The settings statement of the Rust data path (shared/rls-db/src/session.rs), the very file.
+import SETTINGS_SQL from "../../../shared/rls-db/src/request_settings.sql";
 
 interface Env {
   DB: Hyperdrive;
@@ -23,19 +25,7 @@ const PREFIX = "/functions/v1/ts-bench";
 const PAGE_SIZE = 100;
 const encoder = new TextEncoder();
 
-// The same statement as shared/rls-db/src/session.rs (SETTINGS_SQL).
-const SETTINGS_SQL = `
-select set_config('search_path', '"public"', true),
-       (select count(set_config(split_part(cfg, '=', 1), substr(cfg, strpos(cfg, '=') + 1), true))
-          from pg_catalog.pg_db_role_setting s, unnest(s.setconfig) cfg
-         where s.setrole = (select oid from pg_catalog.pg_roles where rolname = $1)
-           and s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))),
-       set_config('role', $1, true),
-       set_config('request.jwt.claims', $2, true),
-       set_config('request.method', $3, true),
-       set_config('request.path', $4, true),
-       set_config('request.headers', $5, true),
-       set_config('request.cookies', '{}', true)`;
+
 
 const WITHHELD_HEADERS = new Set(["authorization", "cookie", "paddle-signature"]);
 

@@ -28,18 +28,8 @@ pub struct RequestInfo {
 /// Applies, in this order and as one statement, what PostgREST sets per request: the search path,
 /// the role's own settings (e.g. statement_timeout), the role, the claims, then request details.
 /// The role's settings come from the catalog so `ALTER ROLE … SET` in sql/ is the one source.
-const SETTINGS_SQL: &str = "\
-select set_config('search_path', '\"public\"', true),
-       (select count(set_config(split_part(cfg, '=', 1), substr(cfg, strpos(cfg, '=') + 1), true))
-          from pg_catalog.pg_db_role_setting s, unnest(s.setconfig) cfg
-         where s.setrole = (select oid from pg_catalog.pg_roles where rolname = $1)
-           and s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))),
-       set_config('role', $1, true),
-       set_config('request.jwt.claims', $2, true),
-       set_config('request.method', $3, true),
-       set_config('request.path', $4, true),
-       set_config('request.headers', $5, true),
-       set_config('request.cookies', '{}', true)";
+/// (Also read by the TypeScript comparison worker, benches/ts-worker, so both set the same.)
+const SETTINGS_SQL: &str = include_str!("request_settings.sql");
 
 /// What a caller's work gets: the open transaction and the principal it runs as. Boxed so a
 /// closure can borrow both (`move |tx, principal| Box::pin(async move { … })`).

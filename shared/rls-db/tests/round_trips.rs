@@ -2,16 +2,18 @@
 //! on the wire, and that pipelining never commits what failed. Runs against the project's real
 //! Postgres (ci/test starts it); see BENCHMARKS.md for the figures.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+#[path = "support/flight_counter.rs"]
+mod flight_counter;
+
+use std::sync::atomic::Ordering;
 
 use edge_guard::User;
-use rls_db::{notes, run_as, webhook_events, Access, DbError, RequestInfo};
+use rls_db::{begin_as, notes, run_as, webhook_events, Access, DbError, RequestInfo};
 use serde_json::json;
 use test_principals::{paddle_delivery, signed_in_user};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::NoTls;
+
+use flight_counter::counted_connection;
 
 fn env(name: &str) -> String {
     std::env::var(name)
@@ -33,66 +35,9 @@ fn user_a() -> User {
     )
 }
 
-/// Forwards one connection to Postgres and counts flights: bursts of client bytes sent after the
-/// server last spoke. Requests written together (pipelined) arrive as one burst and count once;
-/// a request that waited for the previous reply counts again.
-async fn flight_counting_proxy(upstream: String) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let flights = Arc::new(AtomicUsize::new(0));
-    let counter = flights.clone();
-    tokio::spawn(async move {
-        let (mut client, _) = listener.accept().await.unwrap();
-        let mut server = TcpStream::connect(upstream).await.unwrap();
-        let (mut client_read, mut client_write) = client.split();
-        let (mut server_read, mut server_write) = server.split();
-        let server_spoke = AtomicBool::new(true);
-        let upward = async {
-            let mut buffer = vec![0; 64 * 1024];
-            while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
-                if server_spoke.swap(false, Ordering::SeqCst) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-                server_write.write_all(&buffer[..n]).await.unwrap();
-            }
-        };
-        let downward = async {
-            let mut buffer = vec![0; 64 * 1024];
-            while let Ok(n @ 1..) = server_read.read(&mut buffer).await {
-                server_spoke.store(true, Ordering::SeqCst);
-                if client_write.write_all(&buffer[..n]).await.is_err() {
-                    break;
-                }
-            }
-        };
-        tokio::join!(upward, downward);
-    });
-    (port, flights)
-}
-
-/// An `authenticator` connection through the counting proxy.
-async fn counted_connection() -> (Client, Arc<AtomicUsize>) {
-    let config: tokio_postgres::Config = env("RLS_EDGE_AUTHENTICATOR_URL").parse().unwrap();
-    let host = match &config.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(host) => host.clone(),
-        other => panic!("expected a TCP host, got {other:?}"),
-    };
-    let (port, flights) = flight_counting_proxy(format!("{host}:{}", config.get_ports()[0])).await;
-    let mut proxied = tokio_postgres::Config::new();
-    proxied
-        .host("127.0.0.1")
-        .port(port)
-        .user(config.get_user().unwrap())
-        .password(config.get_password().unwrap())
-        .dbname(config.get_dbname().unwrap());
-    let (client, connection) = proxied.connect(NoTls).await.unwrap();
-    tokio::spawn(connection);
-    (client, flights)
-}
-
 #[tokio::test]
 async fn a_single_statement_request_waits_for_postgres_three_times() {
-    let (mut client, flights) = counted_connection().await;
+    let (mut client, flights) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let before = flights.load(Ordering::SeqCst);
     let page = run_as(
         &mut client,
@@ -110,8 +55,21 @@ async fn a_single_statement_request_waits_for_postgres_three_times() {
 }
 
 #[tokio::test]
+async fn the_counter_sees_each_wait_of_an_unpipelined_request() {
+    let (mut client, flights) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
+    let before = flights.load(Ordering::SeqCst);
+    let tx = begin_as(&mut client, &user_a(), Access::ReadOnly, &request("GET"))
+        .await
+        .unwrap();
+    notes::list_visible(&tx, None).await.unwrap();
+    tx.commit().await.unwrap();
+    // BEGIN, settings, query, COMMIT each awaited: what `run_as` saves one of.
+    assert_eq!(flights.load(Ordering::SeqCst) - before, 4);
+}
+
+#[tokio::test]
 async fn an_error_after_a_pipelined_statement_commits_nothing() {
-    let (mut client, _) = counted_connection().await;
+    let (mut client, _) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let event_id = format!(
         "evt_pipeline_{}",
         std::time::SystemTime::now()
@@ -155,7 +113,7 @@ async fn an_error_after_a_pipelined_statement_commits_nothing() {
 
 #[tokio::test]
 async fn work_pipelined_behind_the_settings_runs_as_the_caller() {
-    let (mut client, _) = counted_connection().await;
+    let (mut client, _) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let (role, sub) = run_as(
         &mut client,
         &user_a(),
