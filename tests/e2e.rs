@@ -21,6 +21,7 @@ mod invitations;
 mod members;
 mod profile;
 mod workspaces;
+mod notes;
 
 fn main() {
     let mut args = Arguments::from_args();
@@ -59,7 +60,7 @@ fn main() {
             "notes: a malformed workspace id is 400",
             notes_bad_workspace,
         ),
-        Trial::test("notes: POST is 405", notes_wrong_method),
+        Trial::test("notes: PUT is 405", notes_wrong_method),
         Trial::test(
             "jwks: an ES256 token verified with the served JWKS reads tenant A's rows",
             jwks_es256_accepted,
@@ -162,6 +163,7 @@ fn main() {
     trials.extend(members::trials());
     trials.extend(invitations::trials());
     trials.extend(profile::trials());
+    trials.extend(notes::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -376,7 +378,7 @@ fn notes_bad_workspace() -> TestResult {
 }
 
 fn notes_wrong_method() -> TestResult {
-    let reply = post(
+    let reply = put(
         &functions_url("notes"),
         &[("authorization", &bearer(&user_token(USER_A)))],
         b"{}",

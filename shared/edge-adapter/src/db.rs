@@ -1,7 +1,7 @@
 use edge_guard::DbPrincipal;
 use futures_channel::oneshot;
 use futures_util::future::LocalBoxFuture;
-use rls_db::{begin_as, Access, DbError, RequestInfo};
+use rls_db::{run_as, Access, DbError, RequestInfo};
 use serde_json::{Map, Value};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Transaction};
@@ -10,9 +10,14 @@ use worker::{Env, Request};
 
 use crate::ApiError;
 
-/// Runs `work` in one transaction as `principal` (see `rls_db::begin_as`): committed when it
-/// succeeds, rolled back when it fails. The connection is closed before this returns, so no
-/// request leaves a half-used connection behind.
+/// Runs `work` in one transaction as `principal` (see `rls_db::run_as`: BEGIN, then the settings
+/// with `work`'s statements in one flight, then COMMIT): committed when it succeeds, rolled back
+/// when it fails.
+///
+/// After COMMIT succeeded the reply does not wait for the connection to close: Terminate is
+/// queued and the socket closes behind the response (if workerd ends the request first, the
+/// socket is dropped, which Postgres treats the same way outside a transaction). On failure the
+/// close is awaited, so the rollback is done before the error is answered.
 ///
 /// `work` gets the transaction and the principal back, and owns anything else it needs:
 /// `move |tx, principal| Box::pin(async move { … })`.
@@ -24,15 +29,16 @@ pub async fn in_transaction<P: DbPrincipal + 'static, T>(
     work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
 ) -> Result<T, ApiError> {
     let mut connection = Connection::open(env).await?;
-    let outcome = async {
-        let tx = begin_as(&mut connection.client, principal, access, request).await?;
-        let value = work(&tx, principal).await?;
-        tx.commit().await?;
-        Ok::<T, DbError>(value)
+    match run_as(&mut connection.client, principal, access, request, work).await {
+        Ok(value) => {
+            connection.close_behind_reply();
+            Ok(value)
+        }
+        Err(error) => {
+            connection.close().await;
+            Err(error.into())
+        }
     }
-    .await;
-    connection.close().await;
-    Ok(outcome?)
 }
 
 /// A connection through the `DB` Hyperdrive binding (pooled in production; `wrangler dev`
@@ -77,6 +83,11 @@ impl Connection {
     async fn close(self) {
         drop(self.client);
         let _ = self.finished.await;
+    }
+
+    /// Sends Terminate; the protocol task closes the socket on its own.
+    fn close_behind_reply(self) {
+        drop(self.client);
     }
 }
 

@@ -1,21 +1,23 @@
 //! What the RLS backstop costs: a tenant-scoped list on 1 M notes across 1,000 tenants, run as
 //! the tenant's owner through the real data path (role + claims, policies on) and, in the same
 //! run, as the superuser with an explicit tenant filter (RLS bypassed). Also counts the database
-//! round trips one request makes, with a proxy that reads the wire protocol.
+//! round trips one request makes, with a proxy that counts flights on the wire.
 //!
 //! Run with `ci/bench-rls` (it prepares a separate `rls_bench` database and the env below).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+#[path = "../tests/support/flight_counter.rs"]
+mod flight_counter;
+
+use std::sync::atomic::Ordering;
 use std::time::{Duration as StdDuration, Instant};
 
 use edge_guard::User;
-use rls_db::{begin_as, notes, Access, RequestInfo};
+use rls_db::{begin_as, notes, run_as, Access, RequestInfo};
 use serde_json::json;
 use test_principals::signed_in_user;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_postgres::{Client, NoTls};
+
+use flight_counter::counted_connection;
 
 const TENANTS: i64 = 1_000;
 const NOTES_PER_TENANT: i64 = 1_000;
@@ -148,62 +150,21 @@ fn percentile(samples: &mut [StdDuration], p: f64) -> f64 {
     samples[index].as_secs_f64() * 1e3
 }
 
-/// Forwards one client connection to Postgres and counts the frontend messages that end a round
-/// trip: `Q` (simple query) and `S` (Sync after an extended-protocol batch).
-async fn counting_proxy(upstream: String) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let round_trips = Arc::new(AtomicUsize::new(0));
-    let counter = round_trips.clone();
-    tokio::spawn(async move {
-        let (mut client, _) = listener.accept().await.unwrap();
-        let mut server = TcpStream::connect(upstream).await.unwrap();
-        let (mut client_read, mut client_write) = client.split();
-        let (mut server_read, mut server_write) = server.split();
-        let upward = async {
-            // The startup message has no type byte: a 4-byte length, then its body.
-            let length = client_read.read_u32().await.unwrap();
-            let mut startup = vec![0; length as usize - 4];
-            client_read.read_exact(&mut startup).await.unwrap();
-            server_write.write_u32(length).await.unwrap();
-            server_write.write_all(&startup).await.unwrap();
-            while let Ok(kind) = client_read.read_u8().await {
-                let length = client_read.read_u32().await.unwrap();
-                let mut body = vec![0; length as usize - 4];
-                client_read.read_exact(&mut body).await.unwrap();
-                if kind == b'Q' || kind == b'S' {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-                server_write.write_u8(kind).await.unwrap();
-                server_write.write_u32(length).await.unwrap();
-                server_write.write_all(&body).await.unwrap();
-            }
-        };
-        let downward = tokio::io::copy(&mut server_read, &mut client_write);
-        let _ = tokio::join!(upward, downward);
-    });
-    (port, round_trips)
-}
-
+/// Times a single-statement request waits for Postgres on the path every function takes
+/// (`run_as`), counted on the wire.
 async fn round_trips_per_request(authenticator_url: &str) -> usize {
-    let config: tokio_postgres::Config = authenticator_url.parse().unwrap();
-    let host = match &config.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(host) => host.clone(),
-        other => panic!("expected a TCP host, got {other:?}"),
-    };
-    let (port, round_trips) = counting_proxy(format!("{host}:{}", config.get_ports()[0])).await;
-    let mut proxied = tokio_postgres::Config::new();
-    proxied
-        .host("127.0.0.1")
-        .port(port)
-        .user(config.get_user().unwrap())
-        .password(config.get_password().unwrap())
-        .dbname(config.get_dbname().unwrap());
-    let (mut client, connection) = proxied.connect(NoTls).await.unwrap();
-    tokio::spawn(connection);
-    let before = round_trips.load(Ordering::SeqCst);
-    owner_request(&mut client, 1, true).await;
-    round_trips.load(Ordering::SeqCst) - before
+    let (mut client, flights) = counted_connection(authenticator_url).await;
+    let before = flights.load(Ordering::SeqCst);
+    run_as(
+        &mut client,
+        &user(&tenant(1).1),
+        Access::ReadOnly,
+        &request(),
+        |tx, _| Box::pin(notes::list_visible(tx, None)),
+    )
+    .await
+    .unwrap();
+    flights.load(Ordering::SeqCst) - before
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -256,5 +217,7 @@ async fn main() {
             percentile(&mut samples.whole, 0.95),
         );
     }
-    println!("\nDatabase round trips per notes request on the Postgres path: {round_trips}");
+    println!(
+        "\nDatabase round trips (flights) per notes request on the Postgres path: {round_trips}"
+    );
 }

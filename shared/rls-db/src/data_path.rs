@@ -7,7 +7,7 @@ use edge_guard::{CronCaller, User, VerifiedWebhook};
 use tokio_postgres::Client;
 
 use crate::webhook_events::Stored;
-use crate::{begin_as, notes, retention, webhook_events, Access, DbError, RequestInfo};
+use crate::{notes, retention, run_as, webhook_events, Access, DbError, RequestInfo};
 
 // `async fn` in a trait gives no `Send` bound on the futures: functions run on workerd's single
 // thread, and no caller moves them across threads.
@@ -39,7 +39,7 @@ pub trait DataPath {
     ) -> Result<i64, DbError>;
 }
 
-/// The wire: each call is one transaction on this connection, opened by [`begin_as`] with what
+/// The wire: each call is one transaction on this connection, run by [`run_as`] with what
 /// PostgREST would set, committed when the call succeeds.
 impl DataPath for Client {
     async fn list_visible_notes(
@@ -48,10 +48,11 @@ impl DataPath for Client {
         workspace_id: Option<&str>,
         request: &RequestInfo,
     ) -> Result<String, DbError> {
-        let tx = begin_as(self, user, Access::ReadOnly, request).await?;
-        let notes = notes::list_visible(&tx, workspace_id).await?;
-        tx.commit().await?;
-        Ok(notes)
+        let workspace_id = workspace_id.map(str::to_owned);
+        run_as(self, user, Access::ReadOnly, request, move |tx, _| {
+            Box::pin(async move { notes::list_visible(tx, workspace_id.as_deref()).await })
+        })
+        .await
     }
 
     async fn store_webhook_once(
@@ -59,10 +60,10 @@ impl DataPath for Client {
         event: &VerifiedWebhook,
         request: &RequestInfo,
     ) -> Result<Stored, DbError> {
-        let tx = begin_as(self, event, Access::ReadWrite, request).await?;
-        let stored = webhook_events::store_once(&tx, event).await?;
-        tx.commit().await?;
-        Ok(stored)
+        run_as(self, event, Access::ReadWrite, request, |tx, event| {
+            Box::pin(webhook_events::store_once(tx, event))
+        })
+        .await
     }
 
     async fn purge_processed_webhook_events(
@@ -71,9 +72,19 @@ impl DataPath for Client {
         retention_days: i32,
         request: &RequestInfo,
     ) -> Result<i64, DbError> {
-        let tx = begin_as(self, caller, Access::ReadWrite, request).await?;
-        let purged = retention::purge_processed_webhook_events(&tx, caller, retention_days).await?;
-        tx.commit().await?;
-        Ok(purged)
+        run_as(
+            self,
+            caller,
+            Access::ReadWrite,
+            request,
+            move |tx, caller| {
+                Box::pin(retention::purge_processed_webhook_events(
+                    tx,
+                    caller,
+                    retention_days,
+                ))
+            },
+        )
+        .await
     }
 }

@@ -21,4 +21,4 @@ pub mod workspaces;
 
 pub use data_path::DataPath;
 pub use error::{is_sql_state, Cause, DbError, RestFailure};
-pub use session::{begin_as, Access, RequestInfo};
+pub use session::{begin_as, run_as, Access, RequestInfo, Work};

@@ -1,4 +1,8 @@
+use std::future::Future;
+use std::pin::Pin;
+
 use edge_guard::DbPrincipal;
+use futures_util::future::join;
 use serde_json::Value;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
@@ -24,18 +28,12 @@ pub struct RequestInfo {
 /// Applies, in this order and as one statement, what PostgREST sets per request: the search path,
 /// the role's own settings (e.g. statement_timeout), the role, the claims, then request details.
 /// The role's settings come from the catalog so `ALTER ROLE … SET` in sql/ is the one source.
-const SETTINGS_SQL: &str = "\
-select set_config('search_path', '\"public\"', true),
-       (select count(set_config(split_part(cfg, '=', 1), substr(cfg, strpos(cfg, '=') + 1), true))
-          from pg_catalog.pg_db_role_setting s, unnest(s.setconfig) cfg
-         where s.setrole = (select oid from pg_catalog.pg_roles where rolname = $1)
-           and s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))),
-       set_config('role', $1, true),
-       set_config('request.jwt.claims', $2, true),
-       set_config('request.method', $3, true),
-       set_config('request.path', $4, true),
-       set_config('request.headers', $5, true),
-       set_config('request.cookies', '{}', true)";
+/// (Also read by the TypeScript comparison worker, benches/ts-worker, so both set the same.)
+const SETTINGS_SQL: &str = include_str!("request_settings.sql");
+
+/// What a caller's work gets: the open transaction and the principal it runs as. Boxed so a
+/// closure can borrow both (`move |tx, principal| Box::pin(async move { … })`).
+pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, DbError>> + 't>>;
 
 /// Opens a READ COMMITTED transaction as `principal`. Dropping the transaction rolls it back;
 /// call `commit()` to keep its writes. Never changes session-level state.
@@ -45,12 +43,55 @@ pub async fn begin_as<'c>(
     access: Access,
     request: &RequestInfo,
 ) -> Result<Transaction<'c>, DbError> {
-    let transaction = client
+    let transaction = start(client, access).await?;
+    apply_settings(&transaction, principal, request).await?;
+    Ok(transaction)
+}
+
+/// Runs `work` in one transaction as `principal` (what [`begin_as`] sets), committed when it
+/// succeeds, rolled back when it or the settings fail.
+///
+/// Three round trips for a single-statement `work`: BEGIN; the settings statement with `work`'s
+/// first statement queued right behind it (tokio-postgres writes requests whose futures are polled
+/// together in one flight); COMMIT. Postgres runs them in order, so `work` never runs without the
+/// settings: a failed settings statement aborts the transaction and `work`'s statements fail with
+/// it. COMMIT is sent only once `work` returned `Ok`, so an error after a statement still rolls
+/// back. (BEGIN cannot join the flight: tokio-postgres hands out a `Transaction` only after
+/// BEGIN's reply.)
+pub async fn run_as<P: DbPrincipal, T>(
+    client: &mut Client,
+    principal: &P,
+    access: Access,
+    request: &RequestInfo,
+    work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> Work<'t, T>,
+) -> Result<T, DbError> {
+    let transaction = start(client, access).await?;
+    // `join` polls the settings first, so their request is written before `work`'s.
+    let (settings, value) = join(
+        apply_settings(&transaction, principal, request),
+        work(&transaction, principal),
+    )
+    .await;
+    settings?;
+    let value = value?;
+    transaction.commit().await?;
+    Ok(value)
+}
+
+async fn start(client: &mut Client, access: Access) -> Result<Transaction<'_>, DbError> {
+    Ok(client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
         .read_only(access == Access::ReadOnly)
         .start()
-        .await?;
+        .await?)
+}
+
+async fn apply_settings(
+    transaction: &Transaction<'_>,
+    principal: &impl DbPrincipal,
+    request: &RequestInfo,
+) -> Result<(), DbError> {
     let role = principal.db_role().as_str();
     let mut claims = principal.jwt_claims();
     // PostgREST inserts the effective role into the claims it exposes.
@@ -71,5 +112,5 @@ pub async fn begin_as<'c>(
             ],
         )
         .await?;
-    Ok(transaction)
+    Ok(())
 }
