@@ -380,17 +380,24 @@ fn mercadopago_secret() -> &'static str {
         .unwrap()
 }
 
-/// POSTs a notification for `payment_id` signed now; returns the reply and the dedupe key.
+/// POSTs a notification for `payment_id` signed now, with a request id of its own as Mercado
+/// Pago sends each notification; returns the reply and the dedupe key.
 fn mercadopago_notify(payment_id: &str, body: &str) -> (Reply, String) {
     let ts = unix_now();
-    let signature = mercadopago_signature(mercadopago_secret(), payment_id, MP_REQUEST_ID, ts);
+    let request_id = format!("e2e-{}", unique_digits());
+    let signature = mercadopago_signature(mercadopago_secret(), payment_id, &request_id, ts);
     (
-        mercadopago_post_signed(payment_id, body, &signature),
-        format!("{payment_id}:{MP_REQUEST_ID}:{ts}"),
+        mercadopago_post_signed(payment_id, body, &signature, &request_id),
+        format!("{payment_id}:{request_id}:{ts}"),
     )
 }
 
-fn mercadopago_post_signed(payment_id: &str, body: &str, signature: &str) -> Reply {
+fn mercadopago_post_signed(
+    payment_id: &str,
+    body: &str,
+    signature: &str,
+    request_id: &str,
+) -> Reply {
     post(
         &format!(
             "{}?data.id={payment_id}&type=payment",
@@ -398,7 +405,7 @@ fn mercadopago_post_signed(payment_id: &str, body: &str, signature: &str) -> Rep
         ),
         &[
             ("x-signature", signature),
-            ("x-request-id", MP_REQUEST_ID),
+            ("x-request-id", request_id),
             ("content-type", "application/json"),
         ],
         body.as_bytes(),
@@ -510,7 +517,7 @@ fn mercadopago_replayed_signature_other_body() -> TestResult {
     let ts = unix_now();
     let signature = mercadopago_signature(mercadopago_secret(), &id, MP_REQUEST_ID, ts);
     let original = mercadopago_notification(&id);
-    let first = mercadopago_post_signed(&id, &original, &signature);
+    let first = mercadopago_post_signed(&id, &original, &signature, MP_REQUEST_ID);
     check!(first.json()["stored"] == true, "{}", first.body);
     // An eavesdropper replays the captured signature with a body of its own (another
     // notification id, another action, extra fields): the signed parts are the same.
@@ -521,7 +528,7 @@ fn mercadopago_replayed_signature_other_body() -> TestResult {
             "\"live_mode\":true,\"injected\":\"x\"",
         );
     check!(forged != original, "the bodies differ");
-    let replay = mercadopago_post_signed(&id, &forged, &signature);
+    let replay = mercadopago_post_signed(&id, &forged, &signature, MP_REQUEST_ID);
     check!(replay.status == 200, "{} {}", replay.status, replay.body);
     check!(
         replay.json()["stored"] == false && replay.json()["duplicate"] == true,
@@ -645,7 +652,7 @@ fn plant_unprocessed(
         .execute(
             "insert into public.webhook_events
                (provider, event_id, event_type, occurred_at, payload, raw_body, resource_id)
-             values ($1, $2, $3, ($4::jsonb ->> 'occurred_at')::timestamptz, $4::jsonb, $4::jsonb::text, $5)",
+             values ($1, $2, $3, ($4::text::jsonb ->> 'occurred_at')::timestamptz, $4::text::jsonb, $4::text, $5)",
             &[&provider, &event_id, &event_type, &payload.to_string(), &resource],
         )
         .unwrap();
