@@ -421,6 +421,20 @@ fn payment(id: &str, status: &str, workspace: &str, updated: &str, payer: &str) 
     })
 }
 
+/// The API stand-in serves `id` as an approved payment of `workspace` by `payer`.
+fn serve_approved_payment(id: &str, workspace: &str, payer: &str) {
+    mercadopago_serve_payment(
+        id,
+        &payment(
+            id,
+            "approved",
+            workspace,
+            "2026-11-01T10:05:00.000-04:00",
+            payer,
+        ),
+    );
+}
+
 /// (payment id, status, customer id) of a billing account's Mercado Pago state.
 fn mercadopago_billing(workspace: &str) -> (Option<String>, Option<String>, Option<String>) {
     let row = superuser()
@@ -437,83 +451,53 @@ fn mercadopago_payment_fetched_and_applied() -> TestResult {
     let workspace = fresh_workspace(USER_A, "e2e mercadopago");
     let id = unique_digits();
     let payer = format!("payer{id}");
-    mercadopago_serve_payment(
-        &id,
-        &payment(
-            &id,
+    // What the API serves at each notification → the outcome, and the state it leaves.
+    let steps = [
+        (
             "approved",
-            &workspace,
             "2026-11-01T10:05:00.000-04:00",
-            &payer,
-        ),
-    );
-    // The unsigned body claims a refund; only the fetched payment counts.
-    let body = mercadopago_notification(&id).replace("payment.updated", "payment.refunded");
-    let (reply, _) = mercadopago_notify(&id, &body);
-    check!(reply.status == 200, "{} {}", reply.status, reply.body);
-    check!(reply.json()["outcome"] == "applied", "{}", reply.body);
-    check!(
-        mercadopago_billing(&workspace)
-            == (
-                Some(id.clone()),
-                Some("approved".into()),
-                Some(payer.clone())
-            ),
-        "{:?}",
-        mercadopago_billing(&workspace)
-    );
-    // Mercado Pago refunds it later: a new notification, the newer state.
-    mercadopago_serve_payment(
-        &id,
-        &payment(
-            &id,
-            "refunded",
-            &workspace,
-            "2026-11-02T10:00:00.000-04:00",
-            &payer,
-        ),
-    );
-    let (reply, _) = mercadopago_notify(&id, &mercadopago_notification(&id));
-    check!(reply.json()["outcome"] == "applied", "{}", reply.body);
-    check!(
-        mercadopago_billing(&workspace).1.as_deref() == Some("refunded"),
-        "{:?}",
-        mercadopago_billing(&workspace)
-    );
-    // The API serving an older state (a lagging replica) changes nothing.
-    mercadopago_serve_payment(
-        &id,
-        &payment(
-            &id,
+            "applied",
             "approved",
-            &workspace,
-            "2026-11-01T11:00:00.000-04:00",
-            &payer,
         ),
-    );
-    let (reply, _) = mercadopago_notify(&id, &mercadopago_notification(&id));
-    check!(reply.json()["outcome"] == "stale", "{}", reply.body);
-    check!(
-        mercadopago_billing(&workspace).1.as_deref() == Some("refunded"),
-        "{:?}",
-        mercadopago_billing(&workspace)
-    );
+        // Refunded later: a new notification, the newer state.
+        (
+            "refunded",
+            "2026-11-02T10:00:00.000-04:00",
+            "applied",
+            "refunded",
+        ),
+        // An older state (a lagging replica) changes nothing.
+        (
+            "approved",
+            "2026-11-01T11:00:00.000-04:00",
+            "stale",
+            "refunded",
+        ),
+    ];
+    for (status, updated, outcome, expected) in steps {
+        mercadopago_serve_payment(&id, &payment(&id, status, &workspace, updated, &payer));
+        // The unsigned body claims something else; only the fetched payment counts.
+        let body = mercadopago_notification(&id).replace("payment.updated", "payment.created");
+        let (reply, _) = mercadopago_notify(&id, &body);
+        check!(reply.status == 200, "{} {}", reply.status, reply.body);
+        check!(
+            reply.json()["outcome"] == outcome,
+            "{status}: {}",
+            reply.body
+        );
+        let billing = mercadopago_billing(&workspace);
+        check!(
+            billing == (Some(id.clone()), Some(expected.into()), Some(payer.clone())),
+            "{status}: {billing:?}"
+        );
+    }
     Ok(())
 }
 
 fn mercadopago_replayed_signature_other_body() -> TestResult {
     let workspace = fresh_workspace(USER_A, "e2e mercadopago replay");
     let id = unique_digits();
-    mercadopago_serve_payment(
-        &id,
-        &payment(
-            &id,
-            "approved",
-            &workspace,
-            "2026-11-01T10:05:00.000-04:00",
-            "p1",
-        ),
-    );
+    serve_approved_payment(&id, &workspace, "p1");
     let ts = unix_now();
     let signature = mercadopago_signature(mercadopago_secret(), &id, MP_REQUEST_ID, ts);
     let original = mercadopago_notification(&id);
@@ -569,16 +553,7 @@ fn mercadopago_failure_recorded_then_replayed() -> TestResult {
         status == "failed" && note.as_deref() == Some("mercadopago_api: status 404"),
         "{status} {note:?}"
     );
-    mercadopago_serve_payment(
-        &id,
-        &payment(
-            &id,
-            "approved",
-            &workspace,
-            "2026-11-01T10:05:00.000-04:00",
-            "p2",
-        ),
-    );
+    serve_approved_payment(&id, &workspace, "p2");
     // The back-off has passed.
     superuser()
         .execute(
@@ -676,16 +651,7 @@ fn replay_processes_pending_and_is_idempotent() -> TestResult {
     });
     plant_unprocessed("paddle", &paddle_id, "subscription.created", &event, None);
     let payment_id = unique_digits();
-    mercadopago_serve_payment(
-        &payment_id,
-        &payment(
-            &payment_id,
-            "approved",
-            &workspace,
-            "2026-11-01T10:05:00.000-04:00",
-            "p3",
-        ),
-    );
+    serve_approved_payment(&payment_id, &workspace, "p3");
     let mp_id = format!("{payment_id}:{MP_REQUEST_ID}:{}", unix_now());
     plant_unprocessed(
         "mercadopago",

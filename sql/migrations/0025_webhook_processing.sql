@@ -78,6 +78,24 @@ revoke execute on function public.record_webhook_event(text, text, text, timesta
 grant execute on function public.record_webhook_event(text, text, text, timestamptz, jsonb, text, uuid, text)
   to service_role;
 
+-- The stored event, locked until the transaction ends (processing runs once at a time per event).
+create or replace function private.webhook_event_for_update(p_provider text, p_event_id text)
+  returns public.webhook_events
+  language plpgsql volatile set search_path = ''
+  as $$
+  declare
+    e public.webhook_events;
+  begin
+    select * into e from public.webhook_events
+     where provider = p_provider and event_id = p_event_id for update;
+    if not found then
+      raise exception 'no such webhook event' using errcode = 'P0002';
+    end if;
+    return e;
+  end
+  $$;
+revoke execute on function private.webhook_event_for_update(text, text) from public, anon, authenticated;
+
 -- Marks one event processed (note = outcome) or failed (note = reason). Internal.
 create or replace function private.finish_webhook_event(p_id bigint, p_processed boolean, p_note text)
   returns text
@@ -93,20 +111,44 @@ create or replace function private.finish_webhook_event(p_id bigint, p_processed
   $$;
 revoke execute on function private.finish_webhook_event(bigint, boolean, text) from public, anon, authenticated;
 
+-- The live workspace a provider names by its id as text (a checkout's custom data or reference);
+-- NULL for anything else.
+create or replace function private.live_workspace(p_id text) returns uuid
+  language sql stable set search_path = ''
+  as $$
+    select w.id from public.workspaces w
+     where p_id ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+       and w.id = p_id::uuid and w.deleted_at is null
+  $$;
+revoke execute on function private.live_workspace(text) from public, anon, authenticated;
+
+-- The billing account of `p_workspace`, locked for the update that follows; raises no_workspace
+-- when there is none (the caller records it on the event).
+create or replace function private.billing_account_for_update(p_workspace uuid) returns public.billing_accounts
+  language plpgsql volatile set search_path = ''
+  as $$
+  declare
+    account public.billing_accounts;
+  begin
+    select * into account from public.billing_accounts where workspace_id = p_workspace for update;
+    if not found then
+      raise exception 'no_workspace';
+    end if;
+    return account;
+  end
+  $$;
+revoke execute on function private.billing_account_for_update(uuid) from public, anon, authenticated;
+
 -- The workspace a Paddle event concerns: the `custom_data.workspace_id` set at checkout, else the
 -- account already linked to its subscription, else to its customer. NULL when none is live.
 create or replace function private.paddle_event_workspace(p_data jsonb, p_subscription_id text) returns uuid
   language plpgsql stable set search_path = ''
   as $$
   declare
-    named text := p_data #>> '{custom_data,workspace_id}';
-    found_id uuid;
+    found_id uuid := private.live_workspace(p_data #>> '{custom_data,workspace_id}');
   begin
-    if named ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
-      select w.id into found_id from public.workspaces w where w.id = named::uuid and w.deleted_at is null;
-      if found_id is not null then
-        return found_id;
-      end if;
+    if found_id is not null then
+      return found_id;
     end if;
     select b.workspace_id into found_id
       from public.billing_accounts b join public.workspaces w on w.id = b.workspace_id and w.deleted_at is null
@@ -170,13 +212,7 @@ create or replace function private.apply_paddle_event(e public.webhook_events) r
     end if;
 
     target := private.paddle_event_workspace(data, subscription_id);
-    if target is null then
-      raise exception 'no_workspace';
-    end if;
-    select * into account from public.billing_accounts where workspace_id = target for update;
-    if not found then
-      raise exception 'no_workspace';
-    end if;
+    account := private.billing_account_for_update(target);
     if event_at <= coalesce(account.paddle_event_at, '-infinity') then
       return 'stale';
     end if;
@@ -225,11 +261,7 @@ create or replace function public.process_webhook_event(p_provider text, p_event
     outcome text;
   begin
     perform private.assert_service_role();
-    select * into e from public.webhook_events
-     where provider = p_provider and event_id = p_event_id for update;
-    if not found then
-      raise exception 'no such webhook event' using errcode = 'P0002';
-    end if;
+    e := private.webhook_event_for_update(p_provider, p_event_id);
     if e.status = 'processed' then
       return 'already processed';
     end if;

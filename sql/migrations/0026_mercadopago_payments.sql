@@ -21,7 +21,6 @@ create or replace function public.apply_mercadopago_payment(p_event_id text, p_p
   as $$
   declare
     e public.webhook_events;
-    reference text := p_payment ->> 'external_reference';
     payer text := p_payment #>> '{payer,id}';
     payment_status text := p_payment ->> 'status';
     changed_at timestamptz;
@@ -29,11 +28,7 @@ create or replace function public.apply_mercadopago_payment(p_event_id text, p_p
     account public.billing_accounts;
   begin
     perform private.assert_service_role();
-    select * into e from public.webhook_events
-     where provider = 'mercadopago' and event_id = p_event_id for update;
-    if not found then
-      raise exception 'no such webhook event' using errcode = 'P0002';
-    end if;
+    e := private.webhook_event_for_update('mercadopago', p_event_id);
     if e.status = 'processed' then
       return 'already processed';
     end if;
@@ -50,16 +45,8 @@ create or replace function public.apply_mercadopago_payment(p_event_id text, p_p
       if changed_at is null or not isfinite(changed_at) then
         raise exception 'invalid_payment: date_last_updated';
       end if;
-      if reference ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
-        select w.id into target from public.workspaces w where w.id = reference::uuid and w.deleted_at is null;
-      end if;
-      if target is null then
-        raise exception 'no_workspace';
-      end if;
-      select * into account from public.billing_accounts where workspace_id = target for update;
-      if not found then
-        raise exception 'no_workspace';
-      end if;
+      target := private.live_workspace(p_payment ->> 'external_reference');
+      account := private.billing_account_for_update(target);
       update public.webhook_events set workspace_id = target where id = e.id;
       if changed_at <= coalesce(account.mercadopago_payment_updated_at, '-infinity') then
         return private.finish_webhook_event(e.id, true, 'stale');
@@ -93,11 +80,7 @@ create or replace function public.fail_webhook_event(p_provider text, p_event_id
     e public.webhook_events;
   begin
     perform private.assert_service_role();
-    select * into e from public.webhook_events
-     where provider = p_provider and event_id = p_event_id for update;
-    if not found then
-      raise exception 'no such webhook event' using errcode = 'P0002';
-    end if;
+    e := private.webhook_event_for_update(p_provider, p_event_id);
     if e.status = 'processed' then
       return 'already processed';
     end if;
