@@ -31,6 +31,9 @@ export LOCAL_FUNCTIONS_PORT=${functions_port_override:-$LOCAL_FUNCTIONS_PORT}
 export LOCAL_JWKS_PORT=${LOCAL_JWKS_PORT:-$((LOCAL_FUNCTIONS_PORT + 7))}
 # The e-mail provider's stand-in (ci/email-standin.mjs, Resend's contract).
 export LOCAL_EMAIL_PORT=${email_port_override:-$((LOCAL_FUNCTIONS_PORT + 9))}
+# The Meta Graph API and Mercado Pago API stand-ins (ci/provider-stand-ins.mjs).
+export LOCAL_META_GRAPH_PORT=$((LOCAL_FUNCTIONS_PORT + 10))
+export LOCAL_MERCADOPAGO_API_PORT=$((LOCAL_FUNCTIONS_PORT + 11))
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"

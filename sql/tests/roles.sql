@@ -47,9 +47,10 @@ select throws_ok($$insert into share_links (workspace_id, note_id, token_hash)
                  '42501', null, 'admin: cannot share a member''s private note');
 select is(pg_temp.affected($$update share_links set revoked_at = now() where id = 'c3000000-0000-4000-8000-000000000001'$$),
           1::bigint, 'admin: revokes a share link');
-select lives_ok($$insert into messaging_channels (workspace_id, phone_number_id)
+-- Connecting needs the ownership check of the channels function (0027): no direct insert.
+select throws_ok($$insert into messaging_channels (workspace_id, phone_number_id)
                   values ('c0000000-0000-4000-8000-000000000001', '100000000000099')$$,
-                'admin: connects a channel');
+                 '42501', null, 'admin: cannot connect a channel without the ownership check');
 select throws_ok($$insert into api_keys (workspace_id, name, prefix, key_hash)
                    values ('c0000000-0000-4000-8000-000000000001', 'k', 'rk_roles_test', sha256('k'))$$,
                  '42501', null, 'admin at aal1: cannot create an API key');

@@ -268,11 +268,11 @@ pub fn mercadopago_signature(secret: &str, data_id: &str, request_id: &str, ts: 
     format!("ts={ts},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// A Mercado Pago payment notification for `data_id` with a fresh notification id; returns the
-/// body and the dedupe key the guard derives from it.
-pub fn mercadopago_notification(data_id: &str) -> (String, String) {
+/// A Mercado Pago payment notification for `data_id` with a fresh notification id (its dedupe
+/// key is made of the signed parts: `<data.id>:<x-request-id>:<ts>`).
+pub fn mercadopago_notification(data_id: &str) -> String {
     let id = unique_suffix() % 1_000_000_000_000;
-    let body = serde_json::json!({
+    serde_json::json!({
         "action": "payment.updated",
         "api_version": "v1",
         "data": { "id": data_id },
@@ -281,11 +281,8 @@ pub fn mercadopago_notification(data_id: &str) -> (String, String) {
         "live_mode": false,
         "type": "payment",
         "user_id": "1"
-    });
-    (
-        body.to_string(),
-        format!("{id}:payment:{data_id}:payment.updated"),
-    )
+    })
+    .to_string()
 }
 
 /// Distinct on every call within a run and across runs (the database outlives a run).
@@ -486,6 +483,8 @@ fn platform_ready() -> bool {
         "members",
         "invitations",
         "profile",
+        "channels",
+        "webhook-replay",
     ]
     .iter()
     .all(|name| {
@@ -721,4 +720,68 @@ pub fn create_note(user: &str, workspace: &str, body: &str, visibility: &str) ->
     );
     assert_eq!(reply.status, 201, "note created: {}", reply.body);
     reply.json()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider API stand-ins (ci/provider-stand-ins.mjs), beside the functions' port as ci/lib.sh
+// places them: Meta Graph API +10, Mercado Pago API +11.
+
+/// `http://127.0.0.1:<LOCAL_FUNCTIONS_PORT + offset>`.
+pub fn stand_in_url(offset: u16) -> String {
+    let port = var("LOCAL_FUNCTIONS_PORT").parse::<u16>().unwrap() + offset;
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Lets `access_token` list `phone_numbers` (id, display number) of WABA `waba_id` on the Meta
+/// Graph API stand-in, as Embedded Signup grants a business's token its own account.
+pub fn graph_grant(access_token: &str, waba_id: &str, phone_numbers: &[(&str, &str)]) {
+    let numbers: Vec<Value> = phone_numbers
+        .iter()
+        .map(|(id, display)| serde_json::json!({ "id": id, "display_phone_number": display }))
+        .collect();
+    let body = serde_json::json!({
+        "access_token": access_token, "waba_id": waba_id, "phone_numbers": numbers
+    });
+    let reply = post(
+        &format!("{}/__stand-in/grants", stand_in_url(10)),
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 204, "stand-in grant: {}", reply.body);
+}
+
+/// Makes the Mercado Pago API stand-in serve `payment` as `GET /v1/payments/<id>`.
+pub fn mercadopago_serve_payment(id: &str, payment: &Value) {
+    let response = agent()
+        .put(&format!("{}/__stand-in/payments/{id}", stand_in_url(11)))
+        .header("content-type", "application/json")
+        .send(payment.to_string().as_bytes());
+    let reply = finish(response);
+    assert_eq!(reply.status, 204, "stand-in payment: {}", reply.body);
+}
+
+/// A DELETE with headers.
+pub fn delete(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().delete(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.call())
+}
+
+/// A new workspace owned by `owner` (the creator trigger makes them owner; the billing trigger
+/// opens its billing account), so a case starts from a clean billing and channel state.
+pub fn fresh_workspace(owner: &str, name: &str) -> String {
+    superuser()
+        .query_one(
+            "insert into public.workspaces (name, created_by) values ($1, $2::text::uuid) returning id::text",
+            &[&name, &owner],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// Digits unique to this call, for provider ids (WABA, phone numbers, payments).
+pub fn unique_digits() -> String {
+    (unique_suffix() % 1_000_000_000_000_000).to_string()
 }

@@ -25,12 +25,7 @@ edge_adapter::serve! {
 }
 
 async fn run_on_schedule(call: ScheduledCall) -> Result<String, ApiError> {
-    let request = RequestInfo {
-        method: "SCHEDULED".into(),
-        path: "/scheduled".into(),
-        headers: json!({}),
-    };
-    let purged = purge(&call.principal, &request, &call.env).await?;
+    let purged = purge(&call.principal, &call.request_info(), &call.env).await?;
     Ok(format!(
         "purged {} processed webhook events, {} soft-deleted rows",
         purged.webhook_events, purged.soft_deleted

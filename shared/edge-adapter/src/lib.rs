@@ -10,6 +10,7 @@ mod mail;
 mod reply;
 mod request;
 mod routes;
+mod upstream;
 mod webhooks;
 
 pub use config::optional_number;
@@ -21,4 +22,5 @@ pub use reply::{respond, Reply};
 pub use request::{json_body, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
-pub use webhooks::store_webhook;
+pub use upstream::prove_whatsapp_number;
+pub use webhooks::{replay_webhooks, store_webhook};

@@ -256,6 +256,17 @@ pub struct ScheduledCall {
     pub env: Env,
 }
 
+impl ScheduledCall {
+    /// What the database session sees of a scheduled run (there is no HTTP request).
+    pub fn request_info(&self) -> rls_db::RequestInfo {
+        rls_db::RequestInfo {
+            method: "SCHEDULED".into(),
+            path: "/scheduled".into(),
+            headers: serde_json::json!({}),
+        }
+    }
+}
+
 /// One declared schedule: a `[triggers] crons` expression and its job. The job's result is
 /// only logged (a scheduled event has nobody to answer).
 pub struct Schedule {

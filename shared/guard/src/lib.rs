@@ -51,6 +51,7 @@ mod refusal;
 mod requirement;
 mod standard_webhooks;
 mod webhook;
+mod whatsapp_ownership;
 
 pub use api_key::{
     hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, StoredApiKey, API_KEY_ENTROPY_BYTES,
@@ -69,3 +70,4 @@ pub use principal::{
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;
 pub use standard_webhooks::{StandardWebhooksVerifier, STANDARD_WEBHOOKS_TOLERANCE_SECS};
+pub use whatsapp_ownership::{check_graph_ids, is_graph_id, ProvenPhoneNumber};

@@ -70,9 +70,11 @@ impl MercadoPagoVerifier {
     ///
     /// Because the body is not signed, the verified facts are only `data.id`, the request id
     /// and the time: the body's `data.id` must equal the signed one, and a handler must act on
-    /// the resource fetched from Mercado Pago's API by `data.id`, never on the body's claims.
-    /// Dedupe key ([`VerifiedWebhook::event_id`]): `<body id>:<type>:<data.id>:<action>`,
-    /// the same on every retry of one notification.
+    /// the resource fetched from Mercado Pago's API by the signed `data.id`
+    /// ([`VerifiedWebhook::resource_id`], `None` when the URL carried none), never on the body's
+    /// claims. Dedupe key ([`VerifiedWebhook::event_id`]): `<data.id>:<x-request-id>:<ts>`, built
+    /// from the signed parts only, so a captured signature replayed with another body is the same
+    /// event (a duplicate), never a new one.
     pub fn verify(
         &self,
         signature: Option<&str>,
@@ -106,7 +108,12 @@ impl MercadoPagoVerifier {
         if !matched {
             return Err(webhook::INVALID_SIGNATURE);
         }
-        read_notification(raw_body, data_id)
+        let event_id = format!(
+            "{}:{}:{ts_text}",
+            data_id.as_deref().unwrap_or_default(),
+            request_id.unwrap_or_default()
+        );
+        read_notification(raw_body, data_id, event_id)
     }
 }
 
@@ -134,6 +141,7 @@ fn id_text(value: Option<&Value>) -> Option<String> {
 fn read_notification(
     raw_body: &[u8],
     signed_data_id: Option<String>,
+    event_id: String,
 ) -> Result<VerifiedWebhook, Refusal> {
     let (text, payload) = webhook::json_body(raw_body, INVALID_PAYLOAD)?;
     let field = |name: &str| {
@@ -142,18 +150,18 @@ fn read_notification(
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    let id = id_text(payload.get("id")).ok_or(INVALID_PAYLOAD)?;
+    // A notification has its own id; the dedupe key no longer uses it (it is unsigned).
+    id_text(payload.get("id")).ok_or(INVALID_PAYLOAD)?;
     let kind = field("type").unwrap_or_default();
     let action = field("action").unwrap_or_default();
     let body_data_id = id_text(payload.get("data").and_then(|d| d.get("id")));
-    let data_id = match (signed_data_id, body_data_id) {
-        (Some(signed), Some(body)) if !signed.eq_ignore_ascii_case(&body) => {
-            return Err(PAYLOAD_MISMATCH)
+    if let (Some(signed), Some(body)) = (&signed_data_id, &body_data_id) {
+        if !signed.eq_ignore_ascii_case(body) {
+            return Err(PAYLOAD_MISMATCH);
         }
-        (signed, body) => signed.or(body).unwrap_or_default(),
-    };
+    }
     let event_type = if action.is_empty() { kind } else { action };
-    let event_id = format!("{id}:{kind}:{data_id}:{action}");
+    // The key holds the signed data.id, so this also bounds it.
     if event_type.is_empty() || event_id.len() > webhook::MAX_EVENT_ID_LEN {
         return Err(INVALID_PAYLOAD);
     }
@@ -168,7 +176,8 @@ fn read_notification(
         occurred_at,
         payload,
         text,
-    ))
+    )
+    .with_resource_id(signed_data_id))
 }
 
 #[cfg(test)]
@@ -236,10 +245,8 @@ mod tests {
             )
             .unwrap();
         assert_eq!(event.provider().as_str(), "mercadopago");
-        assert_eq!(
-            event.event_id(),
-            format!("123456:order:{ID_LOWER}:order.updated")
-        );
+        assert_eq!(event.event_id(), format!("{ID_LOWER}:{REQUEST_ID}:{TS}"));
+        assert_eq!(event.resource_id(), Some(ID_LOWER));
         assert_eq!(event.event_type(), "order.updated");
         assert_eq!(event.occurred_at(), Some("2025-03-20T21:20:38Z"));
 
@@ -495,18 +502,21 @@ mod tests {
         // This is why the handler must fetch the resource by data.id (documented on verify).
         let altered = attempt(&body(ID_LOWER).replace("order.updated", "order.deleted")).unwrap();
         assert_eq!(altered.event_type(), "order.deleted");
+        // ... but the dedupe key is made of the signed parts only: the same event as the original.
+        let original = attempt(&body(ID_LOWER)).unwrap();
+        assert_eq!(altered.event_id(), original.event_id());
+        assert_eq!(altered.resource_id(), Some(ID_LOWER));
         for bad in [
             "not json",
             "[]",
             r#"{"type":"payment"}"#,
             r#"{"id":"","type":"payment"}"#,
             r#"{"id":1}"#,
-            &format!(r#"{{"id":"{}","type":"payment"}}"#, "9".repeat(200)),
         ] {
             assert_eq!(attempt(bad).unwrap_err(), INVALID_PAYLOAD, "{bad}");
         }
         let minimal = attempt(r#"{"id":"9","type":"payment","date_created":"yesterday"}"#).unwrap();
-        assert_eq!(minimal.event_id(), format!("9:payment:{ID_LOWER}:"));
+        assert_eq!(minimal.event_id(), format!("{ID_LOWER}:{REQUEST_ID}:{TS}"));
         assert_eq!(minimal.event_type(), "payment");
         assert_eq!(minimal.occurred_at(), None);
     }

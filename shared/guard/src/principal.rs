@@ -242,6 +242,7 @@ pub struct VerifiedWebhook {
     occurred_at: Option<String>,
     payload: Value,
     raw_body: String,
+    resource_id: Option<String>,
 }
 
 impl VerifiedWebhook {
@@ -260,7 +261,14 @@ impl VerifiedWebhook {
             occurred_at,
             payload,
             raw_body,
+            resource_id: None,
         }
+    }
+
+    /// The provider's resource this event is about, when the signature covers its id.
+    pub(crate) fn with_resource_id(mut self, resource_id: Option<String>) -> Self {
+        self.resource_id = resource_id;
+        self
     }
 
     pub fn provider(&self) -> WebhookProvider {
@@ -283,6 +291,11 @@ impl VerifiedWebhook {
     /// The exact bytes that were signed (valid UTF-8, checked).
     pub fn raw_body(&self) -> &str {
         &self.raw_body
+    }
+    /// The id of the provider's resource the signature covers (Mercado Pago: `data.id` of the
+    /// notification URL). Act on the resource fetched by this id, never on the body's claims.
+    pub fn resource_id(&self) -> Option<&str> {
+        self.resource_id.as_deref()
     }
 }
 
@@ -331,7 +344,7 @@ impl CronCaller {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 

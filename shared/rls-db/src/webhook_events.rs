@@ -1,6 +1,7 @@
 //! The webhook mirror: one row per provider event id, written before anything acts on it, through
-//! the privileged `public.record_webhook_event` (sql/migrations/0006_webhook_events.sql): the
-//! service role holds no grant on the table itself.
+//! the privileged `public.record_webhook_event` (sql/migrations/0006_webhook_events.sql, 0025):
+//! the service role holds no grant on the table itself. Processing (0025, 0026) marks each row
+//! processed or failed in the transaction that applies it.
 
 use std::collections::BTreeSet;
 
@@ -29,15 +30,16 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
     };
     let rows = tx
         .query_typed(
-            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid)",
+            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid, $8)",
             &[
                 (&event.provider().as_str(), Type::TEXT),
                 (&event.event_id(), Type::TEXT),
                 (&event.event_type(), Type::TEXT),
                 (&event.occurred_at(), Type::TEXT),
-                (&event.payload().to_string(), Type::TEXT),
+                (&jsonb_safe(event.payload()).to_string(), Type::TEXT),
                 (&event.raw_body(), Type::TEXT),
                 (&workspace, Type::TEXT),
+                (&event.resource_id(), Type::TEXT),
             ],
         )
         .await?;
@@ -47,6 +49,121 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
         Stored::AlreadyStored
     })
 }
+
+/// The payload as jsonb can hold it: jsonb refuses the character U+0000 (`\u0000` in JSON text),
+/// which a signed body may carry legitimately, and a refusal would answer every retry of that
+/// delivery with an error forever. Each U+0000 in a string or key becomes U+FFFD; the exact
+/// signed bytes stay in `raw_body`.
+pub fn jsonb_safe(payload: &Value) -> std::borrow::Cow<'_, Value> {
+    fn clean(text: &str) -> String {
+        text.replace('\0', "\u{fffd}")
+    }
+    fn walk(value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(clean(s)),
+            Value::Array(items) => Value::Array(items.iter().map(walk).collect()),
+            Value::Object(map) => {
+                Value::Object(map.iter().map(|(k, v)| (clean(k), walk(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    if payload.to_string().contains("\\u0000") {
+        std::borrow::Cow::Owned(walk(payload))
+    } else {
+        std::borrow::Cow::Borrowed(payload)
+    }
+}
+
+/// What processing concluded for one event (see `public.process_webhook_event`): `applied`,
+/// `stale`, `ignored`, `filed`, `unfiled`, `already processed`, `awaiting payment fetch`, or
+/// `failed: <reason>`.
+pub async fn process(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result<String, DbError> {
+    let rows = tx
+        .query_typed(
+            "select public.process_webhook_event($1, $2)",
+            &[
+                (&event.provider().as_str(), Type::TEXT),
+                (&event.event_id(), Type::TEXT),
+            ],
+        )
+        .await?;
+    single_value(rows)
+}
+
+/// Applies a Mercado Pago payment fetched from the provider's API for the stored notification
+/// `event_id`, marking it processed or failed in this transaction; returns the outcome.
+pub async fn apply_mercadopago_payment(
+    tx: &Transaction<'_>,
+    event_id: &str,
+    payment: &Value,
+) -> Result<String, DbError> {
+    let rows = tx
+        .query_typed(
+            "select public.apply_mercadopago_payment($1, $2::jsonb)",
+            &[
+                (&event_id, Type::TEXT),
+                (&jsonb_safe(payment).to_string(), Type::TEXT),
+            ],
+        )
+        .await?;
+    single_value(rows)
+}
+
+/// Records why a stored event could not be processed (the replay tries it again later).
+pub async fn record_failure(
+    tx: &Transaction<'_>,
+    provider: &str,
+    event_id: &str,
+    reason: &str,
+) -> Result<String, DbError> {
+    let rows = tx
+        .query_typed(
+            "select public.fail_webhook_event($1, $2, $3)",
+            &[
+                (&provider, Type::TEXT),
+                (&event_id, Type::TEXT),
+                (&reason, Type::TEXT),
+            ],
+        )
+        .await?;
+    single_value(rows)
+}
+
+/// One event the replay went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    pub provider: String,
+    pub event_id: String,
+    /// The signed resource id (Mercado Pago's `data.id`), when there is one.
+    pub resource_id: Option<String>,
+    pub outcome: String,
+}
+
+/// Processes up to `limit` stored events not processed yet (`public.replay_webhook_events`).
+/// Mercado Pago events come back `awaiting payment fetch`: the caller fetches each payment and
+/// calls [`apply_mercadopago_payment`].
+pub async fn replay(tx: &Transaction<'_>, limit: i32) -> Result<Vec<Replayed>, DbError> {
+    let rows = tx
+        .query_typed(
+            "select provider, event_id, resource_id, outcome from public.replay_webhook_events($1)",
+            &[(&limit, Type::INT4)],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Replayed {
+                provider: row.try_get(0)?,
+                event_id: row.try_get(1)?,
+                resource_id: row.try_get(2)?,
+                outcome: row.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// The outcome that asks the caller to fetch a Mercado Pago payment and apply it.
+pub const AWAITING_PAYMENT_FETCH: &str = "awaiting payment fetch";
 
 /// The business numbers a Meta delivery names:
 /// `entry[].changes[].value.metadata.phone_number_id`, each once. Absent fields name none.
@@ -155,6 +272,18 @@ mod tests {
         assert_eq!(single_workspace(vec![a(), None]), None);
         assert_eq!(single_workspace(vec![None]), None);
         assert_eq!(single_workspace(vec![]), None);
+    }
+
+    #[test]
+    fn nul_characters_are_replaced_only_where_they_are() {
+        let clean = json!({ "a": ["b", { "c": 1 }] });
+        assert!(matches!(jsonb_safe(&clean), std::borrow::Cow::Borrowed(_)));
+        let dirty: Value =
+            serde_json::from_str(r#"{"k\u0000":["x\u0000y",{"z":"\\u0000"}]}"#).unwrap();
+        assert_eq!(
+            jsonb_safe(&dirty).into_owned(),
+            json!({ "k\u{fffd}": ["x\u{fffd}y", { "z": "\\u0000" }] })
+        );
     }
 
     #[test]

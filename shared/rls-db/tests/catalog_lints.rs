@@ -69,10 +69,15 @@ async fn the_service_role_reaches_data_only_through_its_functions() {
     assert_eq!(
         callable,
         [
+            "apply_mercadopago_payment(text,jsonb)",
+            "connect_messaging_channel(uuid,text,text,text)",
             "count_rate_limit_hit(text,text,text,interval,uuid)",
+            "fail_webhook_event(text,text,text)",
+            "process_webhook_event(text,text)",
             "purge_processed_webhook_events(interval,text)",
             "purge_soft_deleted(interval,text)",
-            "record_webhook_event(text,text,text,timestamp with time zone,jsonb,text,uuid)",
+            "record_webhook_event(text,text,text,timestamp with time zone,jsonb,text,uuid,text)",
+            "replay_webhook_events(integer)",
             "workspace_for_phone_number(text)",
         ]
     );

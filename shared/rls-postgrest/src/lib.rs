@@ -162,14 +162,19 @@ impl DataPath for PostgrestPath {
         event: &VerifiedWebhook,
         _request: &RequestInfo,
     ) -> Result<Stored, DbError> {
-        let arguments = json!({
+        let mut arguments = json!({
             "p_provider": event.provider().as_str(),
             "p_event_id": event.event_id(),
             "p_event_type": event.event_type(),
             "p_occurred_at": event.occurred_at(),
-            "p_payload": event.payload(),
+            // jsonb refuses U+0000; the exact bytes go in p_raw_body.
+            "p_payload": rls_db::webhook_events::jsonb_safe(event.payload()),
             "p_raw_body": event.raw_body(),
         });
+        // Only a signed resource id (Mercado Pago's data.id) is sent; otherwise the default.
+        if let Some(resource_id) = event.resource_id() {
+            arguments["p_resource_id"] = resource_id.into();
+        }
         // The function answers true when it stored the event, false for a retry of one it has.
         match self
             .call_as_service(RECORD_WEBHOOK_EVENT, arguments)

@@ -7,5 +7,6 @@ fn main() {
         occurred_at: None,
         payload: serde_json::json!({}),
         raw_body: "{}".into(),
+        resource_id: None,
     };
 }
