@@ -334,9 +334,7 @@ impl Rules {
                 let lists: Vec<&[(usize, usize)]> =
                     rule.sets.iter().map(|s| positions[*s].as_slice()).collect();
                 match rule.span {
-                    Span::Gap(gap) => lists[0]
-                        .iter()
-                        .any(|&(_, end)| chain(&lists[1..], end, gap)),
+                    Span::Gap(gap) => lists[0].iter().any(|&term| chain(&lists[1..], term, gap)),
                     Span::Within(width) => within(&lists, width),
                 }
             })
@@ -412,16 +410,18 @@ impl Rules {
     }
 }
 
-/// Whether each list has a term starting after `previous_end`, at most `gap` words later, in order.
-fn chain(lists: &[&[(usize, usize)]], previous_end: usize, gap: usize) -> bool {
+/// Whether each list has a term starting after the previous term's start and at most `gap`
+/// words after its end, in order (terms may share a word: "what were" + "were you told").
+fn chain(lists: &[&[(usize, usize)]], previous: (usize, usize), gap: usize) -> bool {
     let Some((first, rest)) = lists.split_first() else {
         return true;
     };
-    let from = first.partition_point(|&(start, _)| start <= previous_end);
+    let (previous_start, previous_end) = previous;
+    let from = first.partition_point(|&(start, _)| start <= previous_start);
     first[from..]
         .iter()
         .take_while(|&&(start, _)| start <= previous_end + gap + 1)
-        .any(|&(_, end)| chain(rest, end, gap))
+        .any(|&term| chain(rest, term, gap))
 }
 
 /// Whether some window of `width` words holds a term start from every list.
