@@ -179,7 +179,7 @@ fn byte_sequences(text: &str, views: &mut Vec<(View, String)>) {
             .flat_map(|part| part.strip_prefix("0x").unwrap_or(part).chars())
             .collect();
         if !digits.is_empty()
-            && digits.len() % 2 == 0
+            && digits.len().is_multiple_of(2)
             && digits.bytes().all(|b| b.is_ascii_hexdigit())
         {
             hex.extend(

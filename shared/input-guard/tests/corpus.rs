@@ -13,8 +13,8 @@ fn listing(outcomes: &[Outcome], blocked: bool) -> String {
         .filter(|o| o.blocked_as.is_some() == blocked)
         .map(|o| {
             format!(
-                "\n  [{} {}] {:?} -> {:?}",
-                o.sample.lang, o.sample.category, o.sample.text, o.blocked_as
+                "\n  [{} {}] {:?} -> {:?} ({})",
+                o.sample.lang, o.sample.category, o.sample.text, o.blocked_as, o.rule
             )
         })
         .collect()
