@@ -196,24 +196,33 @@ fn byte_sequences(text: &str, views: &mut Vec<(View, String)>) {
 }
 
 fn html_entities(text: &str) -> Option<String> {
+    replace_escapes(text, "&", |after| {
+        let end = after.find(';').filter(|end| *end <= 10)?;
+        entity_char(&after[..end]).map(|c| (c, end + 1))
+    })
+}
+
+/// Replaces each `marker` + escape that `decode` understands (it answers the character and the
+/// bytes it used after the marker); `None` when nothing was replaced.
+fn replace_escapes(
+    text: &str,
+    marker: &str,
+    decode: impl Fn(&str) -> Option<(char, usize)>,
+) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut changed = false;
-    while let Some(at) = rest.find('&') {
+    while let Some(at) = rest.find(marker) {
         out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let entity = after
-            .find(';')
-            .filter(|end| *end <= 10)
-            .and_then(|end| entity_char(&after[..end]).map(|c| (c, end)));
-        match entity {
-            Some((c, end)) => {
+        let after = &rest[at + marker.len()..];
+        match decode(after) {
+            Some((c, used)) => {
                 out.push(c);
-                rest = &after[end + 1..];
+                rest = &after[used..];
                 changed = true;
             }
             None => {
-                out.push('&');
+                out.push_str(marker);
                 rest = after;
             }
         }
@@ -247,36 +256,19 @@ fn entity_char(name: &str) -> Option<char> {
 
 /// `\u0069` and `\u{69}` escapes.
 fn unicode_escapes(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut changed = false;
-    while let Some(at) = rest.find("\\u") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let (digits, skip) = match after.strip_prefix('{') {
-            Some(braced) => match braced.find('}') {
-                Some(end) if end <= 6 => (&braced[..end], end + 2),
-                _ => ("", 0),
-            },
-            None => (after.get(..4).unwrap_or(""), 4),
+    replace_escapes(text, "\\u", |after| {
+        let (digits, used) = match after.strip_prefix('{') {
+            Some(braced) => {
+                let end = braced.find('}').filter(|end| *end <= 6)?;
+                (&braced[..end], end + 2)
+            }
+            None => (after.get(..4)?, 4),
         };
-        match u32::from_str_radix(digits, 16)
+        let c = u32::from_str_radix(digits, 16)
             .ok()
-            .and_then(char::from_u32)
-        {
-            Some(c) if !digits.is_empty() => {
-                out.push(c);
-                rest = &after[skip..];
-                changed = true;
-            }
-            _ => {
-                out.push_str("\\u");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    changed.then_some(out)
+            .and_then(char::from_u32)?;
+        (!digits.is_empty()).then_some((c, used))
+    })
 }
 
 fn rot13(c: char) -> char {

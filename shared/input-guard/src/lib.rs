@@ -392,6 +392,49 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_input_never_panics() {
+        // Fragments that exercise every decoder and normaliser, glued at random (xorshift).
+        const PIECES: [&str; 24] = [
+            "ignore",
+            " ",
+            "\\u00",
+            "\\u{",
+            "&#x",
+            "&#",
+            ";",
+            "%4",
+            "%",
+            "0x6",
+            "\\x",
+            "aWdub3Jl",
+            "=",
+            "\u{200B}",
+            "\u{202E}",
+            "\u{E0069}",
+            "\u{FE01}",
+            "\u{0301}",
+            "é",
+            "ж",
+            "🏴",
+            "[",
+            "{\"",
+            "rot13",
+        ];
+        let guard = InputGuard::builtin();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let _ = guard.inspect(&text);
+        }
+    }
+
+    #[test]
     fn a_callers_own_categories() {
         let config = RulesConfig::from_toml(
             r#"

@@ -31,6 +31,12 @@ pub(crate) fn clean(raw: &str) -> Cleaned {
     let mut selector_run = Vec::new();
     let mut in_flag = false;
     for c in raw.chars() {
+        // Most text is printable ASCII: nothing below applies to it.
+        if (' '..='~').contains(&c) && selector_run.is_empty() {
+            kept.push(c);
+            in_flag = false;
+            continue;
+        }
         if let Some(byte) = selector_byte(c) {
             selector_run.push(byte);
             continue;
@@ -65,13 +71,19 @@ pub(crate) fn clean(raw: &str) -> Cleaned {
         hidden += selector_run.len();
         selector_bytes.append(&mut selector_run);
     }
-    let text: String = kept.nfkc().collect();
-    let mut longest_mark_run = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if is_combining_mark(c) { run + 1 } else { 0 };
-        longest_mark_run = longest_mark_run.max(run);
-    }
+    // ASCII is its own NFKC form and carries no marks.
+    let (text, longest_mark_run) = if kept.is_ascii() {
+        (kept, 0)
+    } else {
+        let text: String = kept.nfkc().collect();
+        let mut longest = 0;
+        let mut run = 0;
+        for c in text.chars() {
+            run = if is_combining_mark(c) { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        (text, longest)
+    };
     Cleaned {
         text,
         hidden,
@@ -138,6 +150,11 @@ fn tag_char(c: char) -> Option<char> {
 
 /// Lower case, diacritics dropped, look-alikes mapped to the Latin letter they imitate.
 pub(crate) fn fold_char(c: char, out: &mut String) {
+    // No ASCII character has a diacritic or a look-alike entry.
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
     for lower in c.to_lowercase() {
         decompose_canonical(lower, |part| {
             if !is_combining_mark(part) {
@@ -152,21 +169,26 @@ pub(crate) fn fold_char(c: char, out: &mut String) {
 
 /// The folded view patterns run on: punctuation kept, spaces collapsed, newlines kept.
 pub(crate) fn fold_text(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
+    let mut folded = Vec::with_capacity(text.len());
+    let push = |byte: u8, folded: &mut Vec<u8>| {
+        let byte = if byte == b'\r' { b'\n' } else { byte };
+        let blank = byte == b' ' || byte == b'\t';
+        if !(blank && matches!(folded.last(), Some(b' ' | b'\n'))) {
+            folded.push(if blank { b' ' } else { byte });
+        }
+    };
     let mut scratch = String::new();
     for c in text.chars() {
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase() as u8, &mut folded);
+            continue;
+        }
         scratch.clear();
         fold_char(c, &mut scratch);
-        for f in scratch.chars() {
-            let f = if f == '\r' { '\n' } else { f };
-            let blank = f == ' ' || f == '\t';
-            if blank && (folded.ends_with(' ') || folded.ends_with('\n')) {
-                continue;
-            }
-            folded.push(if blank { ' ' } else { f });
-        }
+        scratch.bytes().for_each(|byte| push(byte, &mut folded));
     }
-    folded
+    // Only whole characters were pushed (ASCII bytes are never part of a longer one).
+    String::from_utf8(folded).unwrap_or_default()
 }
 
 /// One word of the word view.
@@ -188,9 +210,13 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
     for c in text.chars() {
         scratch.clear();
         fold_char(c, &mut scratch);
-        let is_word_char = scratch
-            .chars()
-            .any(|f| f.is_alphanumeric() || f == '@' || f == '$');
+        let is_word_char = if c.is_ascii() {
+            c.is_ascii_alphanumeric() || c == '@' || c == '$'
+        } else {
+            scratch
+                .chars()
+                .any(|f| f.is_alphanumeric() || f == '@' || f == '$')
+        };
         let camel_break = c.is_uppercase() && previous_lower;
         if !is_word_char || camel_break {
             if !current.is_empty() {
