@@ -139,7 +139,7 @@ impl AllowedOrigins {
         };
         self.preview_suffixes.iter().any(|suffix| {
             host.strip_suffix(suffix.as_str())
-                .is_some_and(|label| is_dns_label(label))
+                .is_some_and(is_dns_label)
         })
     }
 
