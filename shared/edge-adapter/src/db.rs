@@ -66,7 +66,11 @@ impl Connection {
         let (done, finished) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(error) = connection.await {
-                worker::console_error!("database connection ended: {error}");
+                crate::log_event(
+                    crate::Level::Error,
+                    "database_connection_ended",
+                    &[("detail", error.to_string().into())],
+                );
             }
             let _ = done.send(());
         });
@@ -92,6 +96,9 @@ const WITHHELD_HEADERS: &[&str] = &[
     "webhook-signature",
     "x-cron-secret",
     "x-api-key",
+    "apikey",
+    "proxy-authorization",
+    "x-supabase-api-key",
 ];
 
 /// The request details PostgREST exposes to SQL.

@@ -2,10 +2,12 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod browser;
 mod config;
 mod db;
 mod error;
 mod guards;
+mod log;
 mod reply;
 mod request;
 mod routes;
@@ -15,6 +17,7 @@ pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
 pub use guards::MetaChallenge;
+pub use log::{log_event, Level};
 pub use reply::{respond, Reply};
 pub use request::{json_body, query_uuid};
 pub use rls_db::Access;
