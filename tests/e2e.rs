@@ -17,6 +17,8 @@ macro_rules! check {
     };
 }
 
+mod notes;
+
 fn main() {
     let mut args = Arguments::from_args();
     // Sequential and in order: "postgres down" must run last and alone.
@@ -54,7 +56,7 @@ fn main() {
             "notes: a malformed workspace id is 400",
             notes_bad_workspace,
         ),
-        Trial::test("notes: POST is 405", notes_wrong_method),
+        Trial::test("notes: PUT is 405", notes_wrong_method),
         Trial::test(
             "jwks: an ES256 token verified with the served JWKS reads tenant A's rows",
             jwks_es256_accepted,
@@ -153,6 +155,7 @@ fn main() {
     // Each product area keeps its cases in a module of its own (`mod <area>;` above `main`,
     // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
     // per area, before the case that stops Postgres.
+    trials.extend(notes::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -367,7 +370,7 @@ fn notes_bad_workspace() -> TestResult {
 }
 
 fn notes_wrong_method() -> TestResult {
-    let reply = post(
+    let reply = put(
         &functions_url("notes"),
         &[("authorization", &bearer(&user_token(USER_A)))],
         b"{}",

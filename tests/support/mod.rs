@@ -508,3 +508,43 @@ pub fn platform() -> Option<Background> {
     dev.wait_until(Duration::from_secs(1800), platform_ready);
     Some(dev)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notes and share links (tests/notes.rs, tests/share_links.rs; reusable by journey tests)
+
+pub fn put(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut request = agent().put(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.send(body))
+}
+
+/// The Authorization header of a signed-in user (HS256, aal1), ready for [`get`]/[`post`].
+pub fn signed_in(user: &str) -> [(&'static str, String); 1] {
+    [("authorization", bearer(&user_token(user)))]
+}
+
+/// `headers` as the slice the HTTP helpers take.
+pub fn as_headers<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(n, v)| (*n, v.as_str())).collect()
+}
+
+/// `POST /functions/v1/notes` as `user` with this JSON body, as sent.
+pub fn create_note_reply(user: &str, body: &Value) -> Reply {
+    post(
+        &functions_url("notes"),
+        &as_headers(&signed_in(user)),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Writes a note as `user` and returns it (panics unless the platform answers 201).
+pub fn create_note(user: &str, workspace: &str, body: &str, visibility: &str) -> Value {
+    let reply = create_note_reply(
+        user,
+        &serde_json::json!({ "workspace_id": workspace, "body": body, "visibility": visibility }),
+    );
+    assert_eq!(reply.status, 201, "note created: {}", reply.body);
+    reply.json()
+}

@@ -47,6 +47,7 @@ impl ApiError {
                 let message = match status {
                     503 => "the database is unavailable; retry later",
                     403 => "the database refused this for your role",
+                    404 => "nothing with that id is visible to you",
                     400 => "the input was rejected by the database",
                     _ => "the database failed this request",
                 };

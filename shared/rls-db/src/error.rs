@@ -17,6 +17,14 @@ pub enum DbError {
     /// Anything else: a defect in our SQL or schema.
     #[error("database error")]
     Other(#[source] Cause),
+    /// The row named by the caller is not one RLS lets them see (another tenant's, or none at
+    /// all: the answer is the same, so it never reveals that a row exists).
+    #[error("not found")]
+    NotFound,
+    /// RLS shows the caller the row (or its workspace) but not the right to this action: a
+    /// member acting on another member's note, a member where owners and admins act.
+    #[error("not allowed for the caller's role")]
+    WrongRole,
     /// A statement returned a shape its caller does not expect (a defect, never a panic).
     #[error("unexpected result: {0}")]
     UnexpectedResult(&'static str),
@@ -51,6 +59,8 @@ impl DbError {
             DbError::Unavailable(_) => (503, "database_unavailable"),
             DbError::PermissionDenied(_) => (403, "forbidden"),
             DbError::InvalidInput(_) => (400, "invalid_input"),
+            DbError::NotFound => (404, "not_found"),
+            DbError::WrongRole => (403, "forbidden"),
             DbError::Other(_) | DbError::UnexpectedResult(_) => (500, "database_error"),
         }
     }
@@ -65,7 +75,7 @@ impl DbError {
                 Cause::Wire(e) => e.code().map(SqlState::code),
                 Cause::Rest(failure) => failure.code.as_deref().filter(|c| is_sql_state(c)),
             },
-            DbError::UnexpectedResult(_) => None,
+            DbError::NotFound | DbError::WrongRole | DbError::UnexpectedResult(_) => None,
         }
     }
 

@@ -30,3 +30,45 @@ pub async fn list_visible(
         .await?;
     single_value(rows)
 }
+
+/// A note as the API shows it, built from the row alias `n`.
+const NOTE_JSON: &str = "json_build_object('id', n.id, 'workspace_id', n.workspace_id,
+    'author_id', n.author_id, 'body', n.body, 'visibility', n.visibility,
+    'created_at', n.created_at, 'deleted_at', n.deleted_at)::text";
+
+/// Writes a note as the caller into `workspace_id` and returns it as JSON. The workspace is
+/// read under RLS first: one the caller cannot see is [`DbError::NotFound`], never a hint that it
+/// exists; the insert policy then requires membership and the caller as author.
+pub async fn create(
+    tx: &Transaction<'_>,
+    workspace_id: &str,
+    body: &str,
+    visibility: &str,
+) -> Result<String, DbError> {
+    let sql = format!(
+        "with n as (
+           insert into public.notes (workspace_id, body, visibility)
+           select w.id, $2, $3 from public.workspaces w where w.id = $1::uuid
+           returning *)
+         select {NOTE_JSON} from n"
+    );
+    let rows = tx
+        .query_typed(
+            &sql,
+            &[
+                (&workspace_id, Type::TEXT),
+                (&body, Type::TEXT),
+                (&visibility, Type::TEXT),
+            ],
+        )
+        .await?;
+    found(rows)
+}
+
+/// The one JSON value a statement returns for a row RLS let through, or [`DbError::NotFound`].
+fn found(rows: Vec<tokio_postgres::Row>) -> Result<String, DbError> {
+    match rows.into_iter().next() {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Err(DbError::NotFound),
+    }
+}
