@@ -22,12 +22,18 @@ WASM_TARGET=wasm32-unknown-unknown
 # Ports already set in the environment win over ci/local.env, so two clones can run side by side.
 pg_port_override=${LOCAL_PG_PORT:-}
 functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
+spa_port_override=${LOCAL_SPA_PORT:-}
+spa_disallowed_port_override=${LOCAL_SPA_DISALLOWED_PORT:-}
 # shellcheck source=ci/local.env
 set -a; source "$ROOT/ci/local.env"; set +a
 export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
 export LOCAL_FUNCTIONS_PORT=${functions_port_override:-$LOCAL_FUNCTIONS_PORT}
 # The local JWKS (ci/serve-jwks.mjs) sits beside the functions' port unless told otherwise.
 export LOCAL_JWKS_PORT=${LOCAL_JWKS_PORT:-$((LOCAL_FUNCTIONS_PORT + 7))}
+# The demo SPA's two origins sit beside the functions' port too (ci/local.env's values are these
+# offsets from its default port).
+export LOCAL_SPA_PORT=${spa_port_override:-$((LOCAL_FUNCTIONS_PORT + 13))}
+export LOCAL_SPA_DISALLOWED_PORT=${spa_disallowed_port_override:-$((LOCAL_FUNCTIONS_PORT + 14))}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"

@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod browser_edge;
 mod support;
 
 use std::time::Duration;
@@ -156,6 +157,7 @@ fn main() {
     // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
     // per area, before the case that stops Postgres.
     trials.extend(notes::trials());
+    trials.extend(browser_edge::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -175,6 +177,7 @@ fn main() {
                 Ok(())
             },
         ));
+        trials.push(browser_edge::log_scan(dev.log_path()));
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);

@@ -137,10 +137,9 @@ impl AllowedOrigins {
         let Some(host) = origin.strip_prefix("https://") else {
             return false;
         };
-        self.preview_suffixes.iter().any(|suffix| {
-            host.strip_suffix(suffix.as_str())
-                .is_some_and(is_dns_label)
-        })
+        self.preview_suffixes
+            .iter()
+            .any(|suffix| host.strip_suffix(suffix.as_str()).is_some_and(is_dns_label))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -255,7 +255,15 @@ pub async fn dispatch(routes: &[Route], req: Request, env: Env) -> worker::Resul
         .collect();
     let cors = (!browser_methods.is_empty())
         .then(|| (browser::allowed_origins(&env), header(&req, "origin")));
-    let query = req.url().ok().and_then(|u| u.query().map(String::from));
+    // Decoded, so the masking sees `+5491…` and not `%2B5491…`.
+    let query = req.url().ok().and_then(|url| {
+        url.query()?;
+        let pairs: Vec<String> = url
+            .query_pairs()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        Some(pairs.join("&"))
+    });
     let route = on_path
         .iter()
         .find(|r| r.method.as_ref().is_none_or(|m| *m == method));

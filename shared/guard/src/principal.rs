@@ -270,7 +270,10 @@ impl std::fmt::Debug for VerifiedWebhook {
             .field("event_id", &self.event_id)
             .field("event_type", &self.event_type)
             .field("occurred_at", &self.occurred_at)
-            .field("body", &format_args!("<{} bytes withheld>", self.raw_body.len()))
+            .field(
+                "body",
+                &format_args!("<{} bytes withheld>", self.raw_body.len()),
+            )
             .finish()
     }
 }

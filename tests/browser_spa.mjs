@@ -1,0 +1,90 @@
+// Drives the demo SPA (spa/) in a real headless Chromium with Playwright, as tests/browser_edge.rs
+// asks:
+//   node tests/browser_spa.mjs <allowed-origin> <disallowed-origin> <user-token> <workspace> <artifacts-dir>
+// From the allowed origin: the notes list loads, a note is created and listed. From the
+// disallowed origin: the same page fails, and Chromium reports the CORS refusal. A screenshot of
+// each is written to <artifacts-dir>. Prints one JSON report; exits 1 on any failed expectation.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const [allowedOrigin, disallowedOrigin, userToken, workspace, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const failures = [];
+const expect = (ok, what) => {
+  if (!ok) failures.push(what);
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  // Root needs --no-sandbox (ci runs as root); nothing else differs from a user's browser.
+  args: ["--no-sandbox"],
+  headless: true,
+});
+
+/** Opens the SPA on `origin` with the session in the fragment; returns the page and its console. */
+async function open(origin) {
+  const page = await browser.newPage();
+  const console = [];
+  page.on("console", (message) => console.push(message.text()));
+  const fragment = new URLSearchParams({ access_token: userToken, workspace });
+  await page.goto(`${origin}/#${fragment}`);
+  return { page, console };
+}
+
+const settled = (page) =>
+  page.waitForFunction(() => {
+    const status = document.querySelector("#status");
+    return status.dataset.state === "error" || /notes$|^Saved note/.test(status.textContent);
+  });
+
+const report = { screenshots: [] };
+
+// The allowed origin: every screen works.
+{
+  const { page } = await open(allowedOrigin);
+  await settled(page);
+  const listed = await page.locator("#notes li").allTextContents();
+  report.allowed_listed = listed.length;
+  expect((await page.locator("#status").getAttribute("data-state")) === "ok", `list failed: ${await page.locator("#status").textContent()}`);
+  expect(listed.length > 0, "the notes list is empty");
+
+  const text = `Written in Chromium at ${new Date().toISOString()}`;
+  await page.getByRole("button", { name: "New note" }).click();
+  await page.locator("#note-body").fill(text);
+  await page.getByRole("button", { name: "Save note" }).click();
+  await page.waitForFunction(() => {
+    const status = document.querySelector("#status");
+    return status.dataset.state === "error" || status.textContent.startsWith("Saved note");
+  });
+  const saved = await page.locator("#status").textContent();
+  report.created = saved;
+  expect(saved.startsWith("Saved note"), `create failed: ${saved}`);
+  const after = await page.locator("#notes li").allTextContents();
+  expect(after.includes(text), "the created note is not listed");
+
+  const shot = join(artifacts, "spa-allowed-origin.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  report.screenshots.push(shot);
+}
+
+// The disallowed origin: the same page, refused by the browser.
+{
+  const { page, console } = await open(disallowedOrigin);
+  await settled(page);
+  const status = await page.locator("#status").textContent();
+  report.disallowed_status = status;
+  expect((await page.locator("#status").getAttribute("data-state")) === "error", `the disallowed origin was served: ${status}`);
+  expect((await page.locator("#notes li").count()) === 0, "notes listed on the disallowed origin");
+  const refusal = console.find((line) => line.includes("blocked by CORS policy"));
+  report.disallowed_console = refusal ?? console;
+  expect(refusal !== undefined, `no CORS error in the console: ${JSON.stringify(console)}`);
+  const shot = join(artifacts, "spa-disallowed-origin.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  report.screenshots.push(shot);
+}
+
+await browser.close();
+report.failures = failures;
+console.log(JSON.stringify(report));
+process.exit(failures.length === 0 ? 0 : 1);
