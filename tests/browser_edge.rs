@@ -487,12 +487,33 @@ fn is_wrangler_access_line(line: &str) -> bool {
     .any(|method| rest.starts_with(method))
 }
 
+/// What workerd wrote: the captured output without wrangler's access lines and without
+/// ci/dev's banner (from "Local platform is up" to the blank line after its "Try:" examples,
+/// which show the local development secrets on purpose).
+fn workerd_lines(log: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let (mut in_banner, mut in_examples) = (false, false);
+    for line in log.lines() {
+        if line.contains("Local platform is up.") {
+            in_banner = true;
+        }
+        if in_banner {
+            in_examples |= line.trim() == "Try:";
+            if in_examples && line.trim().is_empty() {
+                (in_banner, in_examples) = (false, false);
+            }
+            continue;
+        }
+        if !is_wrangler_access_line(line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
 fn scan_log(path: &PathBuf) -> TestResult {
     let log = std::fs::read_to_string(path)?;
-    let lines: Vec<&str> = log
-        .lines()
-        .filter(|line| !is_wrangler_access_line(line))
-        .collect();
+    let lines = workerd_lines(&log);
     let token = planted_user_token();
     let mut planted = vec![
         PLANTED_EMAIL,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use log_mask::{json_line, Masker};
 use serde_json::Value;
-use worker::js_sys::{Array, Object};
+use worker::js_sys::{Object, Reflect};
 use worker::wasm_bindgen::JsValue;
 use worker::Env;
 
@@ -35,20 +35,27 @@ pub(crate) fn configure(env: &Env) {
     MASKER.with_borrow_mut(|slot| *slot = Some(Rc::new(masker)));
 }
 
-/// Every string binding whose name marks it as a secret, split on commas (rotation lists).
+/// The platform's own secrets, read by name even where the runtime does not list its bindings.
+const KNOWN_SECRETS: &[&str] = &[
+    "SUPABASE_JWT_SECRET",
+    "PADDLE_WEBHOOK_SECRETS",
+    "META_APP_SECRETS",
+    "META_VERIFY_TOKENS",
+    "MERCADOPAGO_WEBHOOK_SECRETS",
+    "CRON_SECRETS",
+];
+
+/// Every text binding whose name marks it as a secret, split on commas (rotation lists).
 fn secret_values(env: &Env) -> Vec<String> {
-    let bindings = Object::from(JsValue::from(env.clone()));
-    Object::entries(&bindings)
-        .iter()
-        .filter_map(|entry| {
-            let entry = Array::from(&entry);
-            let name = entry.get(0).as_string()?;
-            let value = entry.get(1).as_string()?;
-            SECRET_NAME_ENDINGS
-                .iter()
-                .any(|ending| name.ends_with(ending))
-                .then_some(value)
-        })
+    let listed = Reflect::own_keys(&Object::from(JsValue::from(env.clone())))
+        .map(|keys| keys.iter().filter_map(|key| key.as_string()).collect())
+        .unwrap_or_else(|_| Vec::new());
+    let names = listed
+        .into_iter()
+        .filter(|name: &String| SECRET_NAME_ENDINGS.iter().any(|e| name.ends_with(e)))
+        .chain(KNOWN_SECRETS.iter().map(|name| (*name).to_owned()));
+    names
+        .filter_map(|name| env.secret(&name).ok().map(|value| value.to_string()))
         .flat_map(|value| {
             value
                 .split(',')
