@@ -16,7 +16,7 @@ pub use db::{in_transaction, request_info};
 pub use error::ApiError;
 pub use guards::MetaChallenge;
 pub use reply::{respond, Reply};
-pub use request::{json_body, query_uuid};
+pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use webhooks::store_webhook;
