@@ -1,4 +1,5 @@
-// The demo SPA's screens: list the signed-in user's notes, create one, open a share link. Every
+// The demo SPA's screens: list the signed-in user's notes, create one and share it, open a share
+// link (`#share=<token>`: the token stays in the fragment, never sent to a server). Every
 // call is supabase-js `functions.invoke` across origins to the functions (CORS allowlist).
 // The session arrives in the URL fragment as Supabase's sign-in redirect puts it
 // (`#access_token=…`); `ci/dev-token a` mints one locally. The fragment is never sent to a server.
@@ -70,7 +71,38 @@ async function createNote(event) {
   if (error) return showStatus(`Could not save the note: ${await describe(error)}`, true);
   $("#note-body").value = "";
   await listNotes();
+  show("create");
+  $("#share-created").dataset.noteId = data.id;
+  $("#share-created").hidden = false;
   showStatus(`Saved note ${data.id}`);
+}
+
+async function shareNote() {
+  showStatus("Creating a share link…");
+  const { data, error } = await supabase.functions.invoke("share-links", {
+    method: "POST",
+    body: { note_id: $("#share-created").dataset.noteId },
+  });
+  if (error) return showStatus(`Could not share the note: ${await describe(error)}`, true);
+  const link = `${location.origin}/#share=${encodeURIComponent(data.token)}`;
+  const out = $("#share-link-out");
+  out.href = link;
+  out.textContent = link;
+  out.hidden = false;
+  showStatus("Share link created");
+}
+
+// Anyone holding the link reads the one note it opens (the token goes in `x-share-token`).
+async function openShared(token) {
+  show("shared");
+  showStatus("Opening the shared note…");
+  const { data, error } = await supabase.functions.invoke("share-links/note", {
+    method: "GET",
+    headers: { "x-share-token": token },
+  });
+  if (error) return showStatus(`Could not open the share link: ${await describe(error)}`, true);
+  $("#shared-note").textContent = data.body;
+  showStatus("Shared note opened");
 }
 
 for (const button of document.querySelectorAll("nav button")) {
@@ -79,9 +111,17 @@ for (const button of document.querySelectorAll("nav button")) {
   );
 }
 $("#create-form").addEventListener("submit", createNote);
+$("#share-created").addEventListener("click", shareNote);
+$("#shared-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const link = new URL($("#share-link").value.trim(), location.href);
+  openShared(new URLSearchParams(link.hash.slice(1)).get("share") ?? "");
+});
 if (params.get("workspace")) $("#note-workspace").value = params.get("workspace");
 
-if (accessToken) {
+if (params.get("share")) {
+  openShared(params.get("share"));
+} else if (accessToken) {
   listNotes();
 } else {
   showStatus("No session: open this page with #access_token=<ci/dev-token a>", true);

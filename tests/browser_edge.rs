@@ -39,7 +39,7 @@ pub fn trials() -> Vec<Trial> {
             plant_pii_and_secrets,
         ),
         Trial::test(
-            "browser: the SPA lists and creates notes from the allowed origin; from the disallowed one Chromium reports a CORS error (screenshots kept)",
+            "browser: the SPA lists, creates and shares a note and opens its share link from the allowed origin; from the disallowed one Chromium reports a CORS error (screenshots kept)",
             spa_in_chromium,
         ),
     ]
@@ -579,7 +579,7 @@ fn spa_in_chromium() -> TestResult {
         String::from_utf8_lossy(&output.stderr)
     );
     eprintln!(
-        "browser: screenshots in {} (spa-allowed-origin.png, spa-disallowed-origin.png)",
+        "browser: screenshots in {} (spa-allowed-origin.png, spa-share-link.png, spa-disallowed-origin.png)",
         artifacts.display()
     );
     Ok(())

@@ -18,7 +18,9 @@ macro_rules! check {
     };
 }
 
+mod manager_reads;
 mod notes;
+mod share_links;
 
 fn main() {
     let mut args = Arguments::from_args();
@@ -71,7 +73,7 @@ fn main() {
             jwks_hs256_with_public_key,
         ),
         Trial::test(
-            "jwks: the aal2 export route refuses aal1 (403) and a stale sign-in (403), accepts aal2",
+            "jwks: the aal2 delete-for-good route refuses aal1 (403) and a stale sign-in (403), accepts aal2",
             jwks_aal2_route,
         ),
         Trial::test(
@@ -157,6 +159,8 @@ fn main() {
     // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
     // per area, before the case that stops Postgres.
     trials.extend(notes::trials());
+    trials.extend(share_links::trials());
+    trials.extend(manager_reads::trials());
     trials.extend(browser_edge::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
@@ -760,9 +764,11 @@ fn jwks_hs256_with_public_key() -> TestResult {
 }
 
 fn jwks_aal2_route() -> TestResult {
+    // Deleting a note for good (skipping the trash) is the aal2 + recent sign-in route.
     let key = local_es256_key();
-    let export = functions_url("notes/export");
-    let call = |token: String| get(&export, &[("Authorization", &bearer(&token))]);
+    let note = create_note(USER_A, TENANT_A, "jwks aal2 case", "team");
+    let url = functions_url(&format!("notes?id={}", id_of(&note)));
+    let call = |token: String| delete(&url, &[("Authorization", &bearer(&token))]);
     expect_error(
         &call(es256_user_token(&key, USER_A, "aal1", Some(60))),
         403,
@@ -776,8 +782,9 @@ fn jwks_aal2_route() -> TestResult {
     let reply = call(es256_user_token(&key, USER_A, "aal2", Some(60)));
     check!(reply.status == 200, "{} {}", reply.status, reply.body);
     check!(
-        reply.json().as_array().is_some_and(|rows| !rows.is_empty()),
-        "the export has tenant A's rows"
+        reply.json()["id"] == id_of(&note).as_str(),
+        "the deleted note: {}",
+        reply.body
     );
     Ok(())
 }

@@ -8,7 +8,7 @@ use tokio_postgres::{Client, Transaction};
 use worker::postgres_tls::PassthroughTls;
 use worker::{Env, Request};
 
-use crate::ApiError;
+use crate::{ApiError, Call, Reply};
 
 /// Runs `work` in one transaction as `principal` (see `rls_db::begin_as`): committed when it
 /// succeeds, rolled back when it fails. The connection is closed before this returns, so no
@@ -33,6 +33,30 @@ pub async fn in_transaction<P: DbPrincipal + 'static, T>(
     .await;
     connection.close().await;
     Ok(outcome?)
+}
+
+impl<P: DbPrincipal + 'static> Call<P> {
+    /// A handler's usual whole body: `work` in one transaction as this call's principal
+    /// ([`in_transaction`]), its JSON text answered with `status`.
+    pub async fn answer_from_db(
+        &self,
+        access: Access,
+        status: u16,
+        work: impl for<'t> FnOnce(
+            &'t Transaction<'t>,
+            &'t P,
+        ) -> LocalBoxFuture<'t, Result<String, DbError>>,
+    ) -> Result<Reply, ApiError> {
+        let body = in_transaction(
+            &self.env,
+            &self.principal,
+            access,
+            &request_info(&self.req),
+            work,
+        )
+        .await?;
+        Ok(Reply::Json { status, body })
+    }
 }
 
 /// A connection through the `DB` Hyperdrive binding (pooled in production; `wrangler dev`

@@ -19,7 +19,7 @@ pub use error::ApiError;
 pub use guards::MetaChallenge;
 pub use log::{log_event, Level};
 pub use reply::{respond, Reply};
-pub use request::{json_body, query_uuid};
+pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use webhooks::store_webhook;

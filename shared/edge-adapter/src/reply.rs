@@ -26,11 +26,6 @@ impl Reply {
         Reply::Json { status: 200, body }
     }
 
-    /// `status` with a body that is already JSON text (201 for what a POST created).
-    pub fn json_text_status(status: u16, body: String) -> Self {
-        Reply::Json { status, body }
-    }
-
     pub fn json(status: u16, value: Value) -> Self {
         Reply::Json {
             status,

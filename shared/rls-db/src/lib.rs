@@ -9,9 +9,11 @@
 
 mod data_path;
 mod error;
+pub mod managed;
 pub mod notes;
 pub mod retention;
 mod session;
+pub mod share_links;
 pub mod webhook_events;
 
 pub use data_path::DataPath;
