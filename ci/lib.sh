@@ -23,6 +23,8 @@ WASM_TARGET=wasm32-unknown-unknown
 pg_port_override=${LOCAL_PG_PORT:-}
 functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
 email_port_override=${LOCAL_EMAIL_PORT:-}
+spa_port_override=${LOCAL_SPA_PORT:-}
+spa_disallowed_port_override=${LOCAL_SPA_DISALLOWED_PORT:-}
 # shellcheck source=ci/local.env
 set -a; source "$ROOT/ci/local.env"; set +a
 export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
@@ -34,6 +36,10 @@ export LOCAL_EMAIL_PORT=${email_port_override:-$((LOCAL_FUNCTIONS_PORT + 9))}
 # The Meta Graph API and Mercado Pago API stand-ins (ci/provider-stand-ins.mjs).
 export LOCAL_META_GRAPH_PORT=$((LOCAL_FUNCTIONS_PORT + 10))
 export LOCAL_MERCADOPAGO_API_PORT=$((LOCAL_FUNCTIONS_PORT + 11))
+# The demo SPA's two origins sit beside the functions' port too (ci/local.env's values are these
+# offsets from its default port).
+export LOCAL_SPA_PORT=${spa_port_override:-$((LOCAL_FUNCTIONS_PORT + 13))}
+export LOCAL_SPA_DISALLOWED_PORT=${spa_disallowed_port_override:-$((LOCAL_FUNCTIONS_PORT + 14))}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"

@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod browser_edge;
 mod support;
 
 use std::time::Duration;
@@ -24,6 +25,8 @@ mod workspaces;
 mod notes;
 mod channels;
 mod webhook_processing;
+mod manager_reads;
+mod share_links;
 
 fn main() {
     let mut args = Arguments::from_args();
@@ -76,7 +79,7 @@ fn main() {
             jwks_hs256_with_public_key,
         ),
         Trial::test(
-            "jwks: the aal2 export route refuses aal1 (403) and a stale sign-in (403), accepts aal2",
+            "jwks: the aal2 delete-for-good route refuses aal1 (403) and a stale sign-in (403), accepts aal2",
             jwks_aal2_route,
         ),
         Trial::test(
@@ -168,6 +171,9 @@ fn main() {
     trials.extend(notes::trials());
     trials.extend(webhook_processing::trials());
     trials.extend(channels::trials());
+    trials.extend(share_links::trials());
+    trials.extend(manager_reads::trials());
+    trials.extend(browser_edge::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -187,6 +193,7 @@ fn main() {
                 Ok(())
             },
         ));
+        trials.push(browser_edge::log_scan(dev.log_path()));
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);
@@ -769,9 +776,11 @@ fn jwks_hs256_with_public_key() -> TestResult {
 }
 
 fn jwks_aal2_route() -> TestResult {
+    // Deleting a note for good (skipping the trash) is the aal2 + recent sign-in route.
     let key = local_es256_key();
-    let export = functions_url("notes/export");
-    let call = |token: String| get(&export, &[("Authorization", &bearer(&token))]);
+    let note = create_note(USER_A, TENANT_A, "jwks aal2 case", "team");
+    let url = functions_url(&format!("notes?id={}", id_of(&note)));
+    let call = |token: String| delete(&url, &[("Authorization", &bearer(&token))]);
     expect_error(
         &call(es256_user_token(&key, USER_A, "aal1", Some(60))),
         403,
@@ -785,8 +794,9 @@ fn jwks_aal2_route() -> TestResult {
     let reply = call(es256_user_token(&key, USER_A, "aal2", Some(60)));
     check!(reply.status == 200, "{} {}", reply.status, reply.body);
     check!(
-        reply.json().as_array().is_some_and(|rows| !rows.is_empty()),
-        "the export has tenant A's rows"
+        reply.json()["id"] == id_of(&note).as_str(),
+        "the deleted note: {}",
+        reply.body
     );
     Ok(())
 }

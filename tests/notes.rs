@@ -21,7 +21,302 @@ pub fn trials() -> Vec<Trial> {
             create_bad_input,
         ),
         Trial::test("notes: create without a token is 401", create_without_token),
+        Trial::test(
+            "notes: get answers visible notes, 404 for another tenant's or a hidden private one",
+            get_one,
+        ),
+        Trial::test(
+            "notes: the author edits; a member editing it is 403, another tenant 404",
+            edit,
+        ),
+        Trial::test(
+            "notes: edit refuses bad input and a missing id with 400",
+            edit_bad_input,
+        ),
+        Trial::test(
+            "notes: trash and restore move a note between the list and the trash",
+            trash_and_restore,
+        ),
+        Trial::test(
+            "notes: only the author trashes; a member is 403, another tenant 404",
+            trash_wrong_caller,
+        ),
+        Trial::test(
+            "notes: delete for good needs aal2; the author deletes, others cannot",
+            delete_for_good,
+        ),
+        Trial::test(
+            "notes: the export route that returned the list's rows is gone",
+            export_route_dropped,
+        ),
     ]
+}
+
+fn note_url(path: &str, id: &str) -> String {
+    functions_url(&format!("{path}?id={id}"))
+}
+
+/// The ids in a JSON array of notes.
+fn ids(reply: &Reply) -> Result<Vec<String>, libtest_mimic::Failed> {
+    check!(reply.status == 200, "{} {}", reply.status, reply.body);
+    Ok(reply
+        .json()
+        .as_array()
+        .ok_or("a JSON array")?
+        .iter()
+        .map(id_of)
+        .collect())
+}
+
+/// Tenant B's seeded note (sql/seed/demo.sql).
+const TENANT_B_NOTE: &str = "b1000000-0000-4000-8000-000000000001";
+
+fn get_one() -> TestResult {
+    join_workspace(TENANT_A, MEMBER_A, "member");
+    let team = create_note(USER_A, TENANT_A, &unique_body("get team"), "team");
+    let private = create_note(USER_A, TENANT_A, &unique_body("get private"), "private");
+    let as_owner = get(
+        &note_url("notes/note", &id_of(&private)),
+        &as_headers(&signed_in(USER_A)),
+    );
+    check!(as_owner.status == 200, "{}", as_owner.body);
+    check!(
+        as_owner.json() == private,
+        "the stored note: {}",
+        as_owner.body
+    );
+    let member = signed_in(MEMBER_A);
+    let team_as_member = get(&note_url("notes/note", &id_of(&team)), &as_headers(&member));
+    check!(team_as_member.status == 200, "{}", team_as_member.body);
+    expect_error(
+        &get(
+            &note_url("notes/note", &id_of(&private)),
+            &as_headers(&member),
+        ),
+        404,
+        "not_found",
+    )?;
+    expect_error(
+        &get(
+            &note_url("notes/note", TENANT_B_NOTE),
+            &as_headers(&signed_in(USER_A)),
+        ),
+        404,
+        "not_found",
+    )?;
+    expect_error(
+        &get(
+            &functions_url("notes/note"),
+            &as_headers(&signed_in(USER_A)),
+        ),
+        400,
+        "missing_query",
+    )
+}
+
+fn edit() -> TestResult {
+    join_workspace(TENANT_A, MEMBER_A, "member");
+    let note = create_note(USER_A, TENANT_A, &unique_body("edit"), "team");
+    let url = note_url("notes", &id_of(&note));
+    let reply = patch(
+        &url,
+        &as_headers(&signed_in(USER_A)),
+        json!({ "body": "edited", "visibility": "private" })
+            .to_string()
+            .as_bytes(),
+    );
+    check!(reply.status == 200, "{} {}", reply.status, reply.body);
+    let edited = reply.json();
+    check!(
+        edited["body"] == "edited" && edited["visibility"] == "private",
+        "{edited}"
+    );
+    // Back to the team, so the member sees it and is refused for their role.
+    let reply = patch(
+        &url,
+        &as_headers(&signed_in(USER_A)),
+        br#"{"visibility":"team"}"#,
+    );
+    check!(
+        reply.status == 200 && reply.json()["body"] == "edited",
+        "the body is kept: {}",
+        reply.body
+    );
+    let by_member = patch(
+        &url,
+        &as_headers(&signed_in(MEMBER_A)),
+        br#"{"body":"hijacked"}"#,
+    );
+    expect_error(&by_member, 403, "forbidden")?;
+    let by_other_tenant = patch(
+        &url,
+        &as_headers(&signed_in(USER_B)),
+        br#"{"body":"hijacked"}"#,
+    );
+    expect_error(&by_other_tenant, 404, "not_found")?;
+    let stored: String = superuser()
+        .query_one(
+            "select body from public.notes where id = $1::text::uuid",
+            &[&id_of(&note)],
+        )
+        .unwrap()
+        .get(0);
+    check!(
+        stored == "edited",
+        "unchanged by the refused edits: {stored}"
+    );
+    Ok(())
+}
+
+fn edit_bad_input() -> TestResult {
+    let note = create_note(USER_A, TENANT_A, &unique_body("edit bad"), "team");
+    let url = note_url("notes", &id_of(&note));
+    let headers = signed_in(USER_A);
+    for (body, code, field) in [
+        (r#"{"body":""}"#, "invalid_field", "body"),
+        (
+            r#"{"visibility":"everyone"}"#,
+            "invalid_field",
+            "visibility",
+        ),
+        (
+            r#"{"author_id":"bbbbbbbb-0000-4000-8000-000000000002"}"#,
+            "unknown_field",
+            "author_id",
+        ),
+        (r#"{"deleted_at":null}"#, "unknown_field", "deleted_at"),
+    ] {
+        let reply = patch(&url, &as_headers(&headers), body.as_bytes());
+        expect_error(&reply, 400, code)?;
+        check!(reply.json()["error"]["field"] == field, "{}", reply.body);
+    }
+    expect_error(
+        &patch(
+            &functions_url("notes"),
+            &as_headers(&headers),
+            br#"{"body":"x"}"#,
+        ),
+        400,
+        "missing_query",
+    )?;
+    expect_error(
+        &patch(
+            &functions_url("notes?id=42"),
+            &as_headers(&headers),
+            br#"{"body":"x"}"#,
+        ),
+        400,
+        "invalid_query",
+    )
+}
+
+fn trash_and_restore() -> TestResult {
+    let note = create_note(USER_A, TENANT_A, &unique_body("trash"), "team");
+    let id = id_of(&note);
+    let headers = signed_in(USER_A);
+    let list = || {
+        get(
+            &functions_url(&format!("notes?workspace={TENANT_A}")),
+            &as_headers(&headers),
+        )
+    };
+    let trash = || get(&functions_url("notes/trash"), &as_headers(&headers));
+    check!(ids(&list())?.contains(&id), "listed while live");
+    let trashed = post(&note_url("notes/trash", &id), &as_headers(&headers), b"");
+    check!(trashed.status == 200, "{} {}", trashed.status, trashed.body);
+    check!(!trashed.json()["deleted_at"].is_null(), "{}", trashed.body);
+    check!(!ids(&list())?.contains(&id), "no longer listed");
+    check!(ids(&trash())?.contains(&id), "in the trash");
+    let restored = post(&note_url("notes/restore", &id), &as_headers(&headers), b"");
+    check!(
+        restored.status == 200,
+        "{} {}",
+        restored.status,
+        restored.body
+    );
+    check!(restored.json()["deleted_at"].is_null(), "{}", restored.body);
+    check!(ids(&list())?.contains(&id), "listed again");
+    check!(!ids(&trash())?.contains(&id), "out of the trash");
+    Ok(())
+}
+
+fn trash_wrong_caller() -> TestResult {
+    join_workspace(TENANT_A, MEMBER_A, "member");
+    let note = create_note(USER_A, TENANT_A, &unique_body("trash other"), "team");
+    let url = note_url("notes/trash", &id_of(&note));
+    expect_error(
+        &post(&url, &as_headers(&signed_in(MEMBER_A)), b""),
+        403,
+        "forbidden",
+    )?;
+    expect_error(
+        &post(&url, &as_headers(&signed_in(USER_B)), b""),
+        404,
+        "not_found",
+    )?;
+    let restore = note_url("notes/restore", TENANT_B_NOTE);
+    expect_error(
+        &post(&restore, &as_headers(&signed_in(USER_A)), b""),
+        404,
+        "not_found",
+    )?;
+    let trashed: bool = superuser()
+        .query_one(
+            "select deleted_at is not null from public.notes where id = $1::text::uuid",
+            &[&id_of(&note)],
+        )
+        .unwrap()
+        .get(0);
+    check!(!trashed, "the refused callers trashed nothing");
+    Ok(())
+}
+
+fn note_exists(id: &str) -> bool {
+    superuser()
+        .query_one(
+            "select exists (select 1 from public.notes where id = $1::text::uuid)",
+            &[&id],
+        )
+        .unwrap()
+        .get(0)
+}
+
+fn delete_for_good() -> TestResult {
+    join_workspace(TENANT_A, MEMBER_A, "member");
+    let key = local_es256_key();
+    let note = create_note(USER_A, TENANT_A, &unique_body("delete"), "team");
+    let id = id_of(&note);
+    let url = note_url("notes", &id);
+    let as_user = |user: &str, aal: &str| {
+        let token = es256_user_token(&key, user, aal, Some(60));
+        delete(&url, &[("authorization", &bearer(&token))])
+    };
+    expect_error(
+        &delete(&url, &as_headers(&signed_in(USER_A))),
+        403,
+        "insufficient_aal",
+    )?;
+    expect_error(&as_user(USER_A, "aal1"), 403, "insufficient_aal")?;
+    expect_error(&as_user(MEMBER_A, "aal2"), 403, "forbidden")?;
+    expect_error(&as_user(USER_B, "aal2"), 404, "not_found")?;
+    check!(note_exists(&id), "still there after the refusals");
+    let deleted = as_user(USER_A, "aal2");
+    check!(deleted.status == 200, "{} {}", deleted.status, deleted.body);
+    check!(deleted.json()["id"] == id.as_str(), "{}", deleted.body);
+    check!(!note_exists(&id), "gone for good");
+    expect_error(&as_user(USER_A, "aal2"), 404, "not_found")
+}
+
+fn export_route_dropped() -> TestResult {
+    // It answered the same rows as GET /notes behind a stronger guard, so that guard protected
+    // nothing; an aal2 session now gets no note list from it.
+    let key = local_es256_key();
+    let token = es256_user_token(&key, USER_A, "aal2", Some(60));
+    let reply = get(
+        &functions_url("notes/export"),
+        &[("authorization", &bearer(&token))],
+    );
+    expect_error(&reply, 404, "route_not_found")
 }
 
 fn note_count(body: &str) -> i64 {

@@ -485,6 +485,9 @@ fn platform_ready() -> bool {
         "profile",
         "channels",
         "webhook-replay",
+        "share-links",
+        "billing",
+        "audit-log",
     ]
     .iter()
     .all(|name| {
@@ -685,6 +688,40 @@ pub fn join_through_invitation(inviter: &TestUser, workspace: &str, role: &str) 
 // ---------------------------------------------------------------------------------------------
 // Notes and share links (tests/notes.rs, tests/share_links.rs; reusable by journey tests)
 
+/// A plain member of tenant A (not seeded: [`join_workspace`] adds them where a case needs one).
+pub const MEMBER_A: &str = "aaaaaaaa-0000-4000-8000-000000000003";
+/// An admin of tenant A (likewise added by [`join_workspace`]).
+pub const ADMIN_A: &str = "aaaaaaaa-0000-4000-8000-000000000004";
+
+pub fn patch(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut request = agent().patch(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.send(body))
+}
+
+pub fn delete(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().delete(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    finish(request.call())
+}
+
+/// Makes `user` a member of `workspace` with `role` (as the database owner: invitations are
+/// saas-ws' routes; these cases only need the membership to exist).
+pub fn join_workspace(workspace: &str, user: &str, role: &str) {
+    superuser()
+        .execute(
+            "insert into public.memberships (workspace_id, user_id, role)
+             values ($1::text::uuid, $2::text::uuid, $3)
+             on conflict (workspace_id, user_id) do update set role = excluded.role",
+            &[&workspace, &user, &role],
+        )
+        .expect("membership stored");
+}
+
 pub fn put(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut request = agent().put(url);
     for (name, value) in headers {
@@ -784,4 +821,47 @@ pub fn fresh_workspace(owner: &str, name: &str) -> String {
 /// Digits unique to this call, for provider ids (WABA, phone numbers, payments).
 pub fn unique_digits() -> String {
     (unique_suffix() % 1_000_000_000_000_000).to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Share links (tests/share_links.rs; reusable by journey tests)
+
+/// The id of a JSON object the platform returned.
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+/// `POST /functions/v1/share-links` as `user` with this JSON body, as sent.
+pub fn create_share_link_reply(user: &str, body: &Value) -> Reply {
+    post(
+        &functions_url("share-links"),
+        &as_headers(&signed_in(user)),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Creates a share link to `note_id` as `user` (an owner or admin) and returns it, its one-time
+/// `token` included (panics unless the platform answers 201).
+pub fn create_share_link(user: &str, note_id: &str) -> Value {
+    let reply = create_share_link_reply(user, &serde_json::json!({ "note_id": note_id }));
+    assert_eq!(reply.status, 201, "share link created: {}", reply.body);
+    reply.json()
+}
+
+/// `POST /functions/v1/share-links/revoke?id=` as `user`.
+pub fn revoke_share_link(user: &str, link_id: &str) -> Reply {
+    post(
+        &functions_url(&format!("share-links/revoke?id={link_id}")),
+        &as_headers(&signed_in(user)),
+        b"",
+    )
+}
+
+/// Reads the note a share token opens, anonymously (no Authorization at all), as a link's
+/// recipient's browser does.
+pub fn read_shared_note(token: &str) -> Reply {
+    get(
+        &functions_url("share-links/note"),
+        &[("x-share-token", token)],
+    )
 }

@@ -2,8 +2,14 @@
 //! behind a guard, so `ci/bench-guards` can measure what the guard costs inside workerd. The
 //! verifiers are built per request, as the adapter builds them; the JWKS is parsed once per
 //! isolate, as the adapter's cache holds it (its fetch is not part of the per-request cost).
+//! `/edge` adds what the adapter's browser edge adds to every request: the security headers,
+//! the CORS allowlist check with `Vary`/`Access-Control-Allow-Origin`, and one masked JSON log
+//! line (allowlist and masker built once per isolate, as the adapter holds them).
 
 use std::sync::OnceLock;
+
+use cors_policy::{response_headers, AllowedOrigins, SECURITY_HEADERS};
+use log_mask::{json_line, Level, Masker};
 
 use edge_guard::{
     JwkSet, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, UserRequirement,
@@ -14,6 +20,7 @@ use worker::{event, Context, Env, Method, Request, Response};
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let outcome = match (req.method(), req.path().as_str()) {
         (Method::Get, "/none") => Ok(()),
+        (Method::Get, "/edge") => return browser_edge(&req, &env),
         (Method::Get, "/hs256") => hs256(&req, &env),
         (Method::Get, "/es256") => es256(&req, &env),
         (Method::Post, "/none") => req.bytes().await.map(drop).map_err(misconfigured),
@@ -24,6 +31,48 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Ok(()) => Response::ok("ok"),
         Err(refusal) => Response::error(refusal.to_json(), refusal.status),
     }
+}
+
+/// The `/none` reply with the browser edge around it, the way the adapter builds it.
+fn browser_edge(req: &Request, env: &Env) -> worker::Result<Response> {
+    static ALLOWED: OnceLock<AllowedOrigins> = OnceLock::new();
+    static MASKER: OnceLock<Masker> = OnceLock::new();
+    let allowed = ALLOWED.get_or_init(|| {
+        let list = env
+            .var("CORS_ALLOWED_ORIGINS")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        AllowedOrigins::parse(&list).unwrap_or_default()
+    });
+    let masker = MASKER.get_or_init(|| {
+        let secrets = ["SUPABASE_JWT_SECRET", "PADDLE_WEBHOOK_SECRETS"]
+            .iter()
+            .filter_map(|name| env.secret(name).ok().map(|s| s.to_string()));
+        Masker::new(secrets)
+    });
+    let mut response = Response::ok("ok")?;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.set(name, value)?;
+    }
+    let origin = req.headers().get("origin")?;
+    for (name, value) in response_headers(allowed, origin.as_deref()) {
+        headers.set(name, &value)?;
+    }
+    let query = req.url()?.query().unwrap_or_default().to_owned();
+    let line = json_line(
+        masker,
+        Level::Info,
+        "request",
+        &[
+            ("method", "GET".into()),
+            ("path", req.path().into()),
+            ("query", query.into()),
+            ("status", 200.into()),
+        ],
+    );
+    worker::console_log!("{line}");
+    Ok(response)
 }
 
 fn now() -> u64 {

@@ -180,6 +180,33 @@ impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Text<MIN, MAX
     }
 }
 
+/// A whole number within `MIN..=MAX` (a JSON number without fraction or exponent beyond it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Number<const MIN: i64, const MAX: i64>(i64);
+
+impl<const MIN: i64, const MAX: i64> Number<MIN, MAX> {
+    pub fn new(value: i64) -> Result<Self, &'static str> {
+        if value < MIN {
+            Err("smaller than allowed")
+        } else if value > MAX {
+            Err("larger than allowed")
+        } else {
+            Ok(Self(value))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Number<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::new(i64::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+}
+
 /// A uuid in its canonical text form (8-4-4-4-12 hex digits), as Postgres prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -316,6 +343,34 @@ mod tests {
     fn debug_output_hides_the_text() {
         let text = Text::<0, 50>::new("ana@example.com".into()).unwrap();
         assert_eq!(format!("{text:?}"), "Text(15 chars)");
+    }
+
+    #[test]
+    fn numbers_are_whole_and_in_range() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Days {
+            days: Number<1, 365>,
+        }
+        let refused = |body: &str| parse_json::<Days>(body.as_bytes()).unwrap_err();
+        assert_eq!(
+            parse_json::<Days>(br#"{"days":365}"#).unwrap().days.get(),
+            365
+        );
+        for body in [
+            r#"{"days":0}"#,
+            r#"{"days":366}"#,
+            r#"{"days":1.5}"#,
+            r#"{"days":"7"}"#,
+            r#"{"days":-1}"#,
+        ] {
+            let error = refused(body);
+            assert_eq!(
+                (error.code(), error.field()),
+                ("invalid_field", "days"),
+                "{body}"
+            );
+        }
     }
 
     #[test]

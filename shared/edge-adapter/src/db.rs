@@ -8,7 +8,7 @@ use tokio_postgres::{Client, Transaction};
 use worker::postgres_tls::PassthroughTls;
 use worker::{Env, Request};
 
-use crate::ApiError;
+use crate::{ApiError, Call, Reply};
 
 /// Runs `work` in one transaction as `principal` (see `rls_db::run_as`: BEGIN, then the settings
 /// with `work`'s statements in one flight, then COMMIT): committed when it succeeds, rolled back
@@ -38,6 +38,30 @@ pub async fn in_transaction<P: DbPrincipal + 'static, T>(
             connection.close().await;
             Err(error.into())
         }
+    }
+}
+
+impl<P: DbPrincipal + 'static> Call<P> {
+    /// A handler's usual whole body: `work` in one transaction as this call's principal
+    /// ([`in_transaction`]), its JSON text answered with `status`.
+    pub async fn answer_from_db(
+        &self,
+        access: Access,
+        status: u16,
+        work: impl for<'t> FnOnce(
+            &'t Transaction<'t>,
+            &'t P,
+        ) -> LocalBoxFuture<'t, Result<String, DbError>>,
+    ) -> Result<Reply, ApiError> {
+        let body = in_transaction(
+            &self.env,
+            &self.principal,
+            access,
+            &request_info(&self.req),
+            work,
+        )
+        .await?;
+        Ok(Reply::Json { status, body })
     }
 }
 
@@ -72,7 +96,11 @@ impl Connection {
         let (done, finished) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(error) = connection.await {
-                worker::console_error!("database connection ended: {error}");
+                crate::log_event(
+                    crate::Level::Error,
+                    "database_connection_ended",
+                    &[("detail", error.to_string().into())],
+                );
             }
             let _ = done.send(());
         });
@@ -103,6 +131,9 @@ const WITHHELD_HEADERS: &[&str] = &[
     "webhook-signature",
     "x-cron-secret",
     "x-api-key",
+    "apikey",
+    "proxy-authorization",
+    "x-supabase-api-key",
 ];
 
 /// The request details PostgREST exposes to SQL.

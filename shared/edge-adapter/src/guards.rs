@@ -13,7 +13,7 @@ use worker::{Env, Fetch, Request};
 
 use crate::config::{optional_number, optional_text, secret_list};
 use crate::request::{header, query_string, query_text, read_body_capped};
-use crate::ApiError;
+use crate::{log_event, ApiError, Level};
 
 /// Each provider's body cap, checked (Content-Length, then the bytes received) before anything
 /// is parsed; above it the answer is 413. Paddle events are a few KB.
@@ -120,10 +120,18 @@ async fn project_keys(
             match fetched {
                 Ok(document) => {
                     if let Err(error) = cache.store(&document, now) {
-                        worker::console_error!("jwks: {error}");
+                        log_event(
+                            Level::Error,
+                            "jwks_unusable",
+                            &[("detail", error.to_string().into())],
+                        );
                     }
                 }
-                Err(error) => worker::console_error!("jwks fetch failed: {error}"),
+                Err(error) => log_event(
+                    Level::Error,
+                    "jwks_fetch_failed",
+                    &[("detail", error.to_string().into())],
+                ),
             }
         });
     }

@@ -2,11 +2,13 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod browser;
 mod config;
 mod db;
 mod error;
 mod guards;
 mod mail;
+mod log;
 mod reply;
 mod request;
 mod routes;
@@ -17,9 +19,10 @@ pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
 pub use guards::MetaChallenge;
+pub use log::{log_event, Level};
 pub use mail::send_invitation;
 pub use reply::{respond, Reply};
-pub use request::{json_body, query_uuid, required_query_uuid};
+pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use upstream::prove_whatsapp_number;

@@ -1,7 +1,8 @@
 use serde_json::{json, Value};
 use worker::{Headers, Response};
 
-use crate::ApiError;
+use crate::browser::add_security_headers;
+use crate::{log_event, ApiError, Level};
 
 /// A successful answer, built by a handler and sent by [`respond`].
 #[derive(Debug)]
@@ -25,11 +26,6 @@ impl Reply {
         Reply::Json { status: 200, body }
     }
 
-    /// `status` with a body that is already JSON text (201 for what a POST created).
-    pub fn json_text_status(status: u16, body: String) -> Self {
-        Reply::Json { status, body }
-    }
-
     pub fn json(status: u16, value: Value) -> Self {
         Reply::Json {
             status,
@@ -49,6 +45,7 @@ fn json_response(status: u16, body: String) -> worker::Result<Response> {
 fn response(status: u16, content_type: &str, body: String) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
+    add_security_headers(&headers)?;
     Ok(Response::ok(body)?
         .with_status(status)
         .with_headers(headers))
@@ -64,15 +61,27 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
         Ok(Reply::Forwarded(response)) => Ok(response),
         Err(error) => {
             let (status, code, message) = error.status_code_message();
+            let fields = [("status", status.into()), ("code", code.into())];
             match &error {
-                ApiError::Db(db) => {
-                    worker::console_error!("{code}: {db} (sqlstate {:?})", db.sql_state())
-                }
-                ApiError::NotConfigured(what) | ApiError::Upstream(what) => {
-                    worker::console_error!("{code}: {what}")
-                }
+                ApiError::Db(db) => log_event(
+                    Level::Error,
+                    "request_failed",
+                    &[
+                        &fields[..],
+                        &[
+                            ("detail", db.to_string().into()),
+                            ("sqlstate", format!("{:?}", db.sql_state()).into()),
+                        ],
+                    ]
+                    .concat(),
+                ),
+                ApiError::NotConfigured(what) | ApiError::Upstream(what) => log_event(
+                    Level::Error,
+                    "request_failed",
+                    &[&fields[..], &[("detail", (*what).into())]].concat(),
+                ),
                 ApiError::Refused(_) | ApiError::Invalid(_) => {
-                    worker::console_log!("refused {status} {code}")
+                    log_event(Level::Info, "request_refused", &fields)
                 }
             }
             let mut body = json!({ "error": { "code": code, "message": message } });

@@ -23,15 +23,36 @@ pub fn query_uuid(req: &Request, name: &str) -> Result<Option<String>, ApiError>
     }
 }
 
-/// A uuid query-string parameter the endpoint cannot do without (`?id=`): 400 when absent.
+/// A uuid query-string parameter the route requires (`?id=<uuid>`): 400 `missing_query` when
+/// absent, 400 `invalid_query` when not a uuid.
 pub fn required_query_uuid(req: &Request, name: &str) -> Result<String, ApiError> {
     query_uuid(req, name)?.ok_or_else(|| {
         Refusal::bad_request(
             "missing_query",
-            "this endpoint needs the row's uuid in the query string (?id=<uuid>)",
+            "this route needs the id of what it acts on in its query string",
         )
         .into()
     })
+}
+
+/// An optional whole-number query-string parameter within `min..=max`; anything else is a 400.
+pub fn query_integer(
+    req: &Request,
+    name: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, ApiError> {
+    let Some(value) = query_text(req, name) else {
+        return Ok(None);
+    };
+    match value.parse::<i64>() {
+        Ok(number) if (min..=max).contains(&number) => Ok(Some(number)),
+        _ => Err(Refusal::bad_request(
+            "invalid_query",
+            "a numeric query parameter is not a whole number in its allowed range",
+        )
+        .into()),
+    }
 }
 
 /// A query-string parameter as sent (the first one when repeated).

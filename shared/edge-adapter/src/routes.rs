@@ -9,8 +9,11 @@ use edge_guard::{
 use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
 
+use cors_policy::Audience;
+
 use crate::guards::{self, MetaChallenge};
-use crate::{respond, ApiError, Reply};
+use crate::request::header;
+use crate::{browser, log, log_event, respond, ApiError, Level, Reply};
 
 /// What a handler gets: the principal its route's guard produced, the request, the environment.
 pub struct Call<P> {
@@ -29,6 +32,8 @@ type Run = Box<dyn Fn(Request, Env) -> Handled>;
 pub struct Route {
     method: Option<Method>,
     path: &'static str,
+    /// Browser-facing routes answer preflights and carry CORS headers; server routes never do.
+    audience: Audience,
     run: Run,
 }
 
@@ -55,7 +60,7 @@ impl Route {
         ) -> LocalBoxFuture<'a, Result<User, ApiError>> {
             Box::pin(guards::signed_in_user(req, env, requirement))
         }
-        Self::guarded(method, path, requirement, admit, handler)
+        Self::guarded("user", method, path, requirement, admit, handler)
     }
 
     /// A Supabase token meeting `requirement`, for the requested workspace → `Call<TenantUser>`.
@@ -72,7 +77,7 @@ impl Route {
         ) -> LocalBoxFuture<'a, Result<TenantUser, ApiError>> {
             Box::pin(guards::tenant_user(req, env, requirement))
         }
-        Self::guarded(method, path, requirement, admit, handler)
+        Self::guarded("tenant_user", method, path, requirement, admit, handler)
     }
 
     /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read; at most
@@ -83,6 +88,7 @@ impl Route {
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
         Self::checked(
+            "paddle_webhook",
             method,
             path,
             |req, env| Box::pin(guards::paddle_webhook(req, env)),
@@ -98,6 +104,7 @@ impl Route {
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
         Self::checked(
+            "meta_webhook",
             method,
             path,
             |req, env| Box::pin(guards::meta_webhook(req, env)),
@@ -113,6 +120,7 @@ impl Route {
         handler: fn(Call<MetaChallenge>) -> Handled,
     ) -> Self {
         Self::checked(
+            "meta_subscription",
             method,
             path,
             |req, env| Box::pin(std::future::ready(guards::meta_subscription(req, env))),
@@ -128,6 +136,7 @@ impl Route {
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
         Self::checked(
+            "mercadopago_webhook",
             method,
             path,
             |req, env| Box::pin(guards::mercadopago_webhook(req, env)),
@@ -142,6 +151,7 @@ impl Route {
         handler: fn(Call<CronCaller>) -> Handled,
     ) -> Self {
         Self::checked(
+            "cron_secret",
             method,
             path,
             |req, env| Box::pin(std::future::ready(guards::cron_caller(req, env))),
@@ -166,11 +176,12 @@ impl Route {
                 ApiError::NotConfigured("a written reason for a public route"),
             )))
         }
-        Self::guarded(method, path, reason, admit, handler)
+        Self::guarded("public", method, path, reason, admit, handler)
     }
 
     /// A route whose guard takes no declared requirement: only the request and environment.
     fn checked<P: 'static>(
+        guard: &'static str,
         method: Option<Method>,
         path: &'static str,
         check: Check<P>,
@@ -183,11 +194,13 @@ impl Route {
         ) -> LocalBoxFuture<'a, Result<P, ApiError>> {
             check(req, env)
         }
-        Self::guarded(method, path, check, admit::<P>, handler)
+        Self::guarded(guard, method, path, check, admit::<P>, handler)
     }
 
     /// Every request on this route runs `admit` first; only its principal reaches `handler`.
+    /// `guard` is the guard's name in `serve!`, which decides the route's audience.
     fn guarded<G: Copy + 'static, P: 'static>(
+        guard: &'static str,
         method: Option<Method>,
         path: &'static str,
         requirement: G,
@@ -206,6 +219,7 @@ impl Route {
             })
         };
         Self {
+            audience: Audience::of_guard(guard, method.is_none()),
             method,
             path,
             run: Box::new(run),
@@ -226,28 +240,77 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// Runs the first route matching the request's path and method: unknown path 404, known path
-/// with another method 405, both as the one JSON error shape.
+/// with another method 405, both as the one JSON error shape. On a path with browser-facing
+/// routes, OPTIONS is a CORS preflight (unless an `ANY` route takes it) and every answer carries
+/// the CORS headers for an allowed origin. One masked log line per request (see below).
 pub async fn dispatch(routes: &[Route], req: Request, env: Env) -> worker::Result<Response> {
+    log::configure(&env);
     let path = req.path();
-    let mut on_path = routes.iter().filter(|r| r.matches_path(&path)).peekable();
-    if on_path.peek().is_none() {
-        return respond(Err(Refusal::new(
+    let method = req.method();
+    let on_path: Vec<&Route> = routes.iter().filter(|r| r.matches_path(&path)).collect();
+    let browser_methods: Vec<&str> = on_path
+        .iter()
+        .filter(|r| r.audience == Audience::Browser)
+        .filter_map(|r| r.method.as_ref().map(Method::as_ref))
+        .collect();
+    let cors = (!browser_methods.is_empty())
+        .then(|| (browser::allowed_origins(&env), header(&req, "origin")));
+    // Decoded, so the masking sees `+5491…` and not `%2B5491…`.
+    let query = req.url().ok().and_then(|url| {
+        url.query()?;
+        let pairs: Vec<String> = url
+            .query_pairs()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        Some(pairs.join("&"))
+    });
+    let route = on_path
+        .iter()
+        .find(|r| r.method.as_ref().is_none_or(|m| *m == method));
+    let mut response = match (route, &cors) {
+        _ if on_path.is_empty() => respond(Err(Refusal::new(
             404,
             "route_not_found",
             "this function serves nothing at this path",
         )
-        .into()));
-    }
-    let method = req.method();
-    match on_path.find(|r| r.method.as_ref().is_none_or(|m| *m == method)) {
-        Some(route) => respond((route.run)(req, env).await),
-        None => respond(Err(Refusal::new(
+        .into()))?,
+        (None, Some((allowed, _))) if method == Method::Options => {
+            let response = browser::answer_preflight(&req, allowed, &browser_methods)?;
+            log_request(&method, &path, query, response.status_code());
+            return Ok(response);
+        }
+        (None, _) => respond(Err(Refusal::new(
             405,
             "method_not_allowed",
             "this endpoint does not accept that method",
         )
-        .into())),
+        .into()))?,
+        (Some(route), _) => respond((route.run)(req, env).await)?,
+    };
+    if let Some((allowed, origin)) = &cors {
+        browser::add_cors_headers(&mut response, allowed, origin.as_deref())?;
     }
+    // A forwarding (`ANY`) route leaves the line to the function it forwards to: that one holds
+    // the secrets the masking needs (the gateway holds none) and one line per request is enough.
+    if route.is_none_or(|r| r.method.is_some()) {
+        log_request(&method, &path, query, response.status_code());
+    }
+    Ok(response)
+}
+
+/// The request's one log line: method, path, query (masked like every field) and status; never
+/// headers or bodies.
+fn log_request(method: &Method, path: &str, query: Option<String>, status: u16) {
+    log_event(
+        Level::Info,
+        "request",
+        &[
+            ("method", method.as_ref().into()),
+            ("path", path.into()),
+            ("query", query.into()),
+            ("status", status.into()),
+        ],
+    );
 }
 
 /// What a scheduled job gets: the platform's scheduler as its caller.
@@ -286,19 +349,36 @@ impl Schedule {
 /// Runs the job declared for the fired expression; an undeclared expression runs nothing.
 pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
     let declared: Vec<&str> = schedules.iter().map(|s| s.cron).collect();
+    log::configure(&env);
     let principal = match CronCaller::from_declared_schedule(&declared, fired) {
         Ok(caller) => caller,
-        Err(refusal) => return worker::console_error!("scheduled {fired:?}: {}", refusal.code),
+        Err(refusal) => {
+            return log_event(
+                Level::Error,
+                "scheduled_refused",
+                &[("cron", fired.into()), ("code", refusal.code.into())],
+            )
+        }
     };
     let Some(schedule) = schedules.iter().find(|s| s.cron == fired) else {
         return;
     };
     match (schedule.job)(ScheduledCall { principal, env }).await {
-        Ok(done) => worker::console_log!("scheduled {fired:?}: {done}"),
+        Ok(done) => log_event(
+            Level::Info,
+            "scheduled_done",
+            &[("cron", fired.into()), ("outcome", done.into())],
+        ),
         Err(error) => {
-            worker::console_error!(
-                "scheduled {fired:?} failed: {:?}",
-                error.status_code_message()
+            let (status, code, _) = error.status_code_message();
+            log_event(
+                Level::Error,
+                "scheduled_failed",
+                &[
+                    ("cron", fired.into()),
+                    ("status", status.into()),
+                    ("code", code.into()),
+                ],
             )
         }
     }

@@ -52,8 +52,9 @@ impl Aal {
 }
 
 /// The caller behind a verified Supabase token: a signed-in user (role `authenticated`), or an
-/// `anon`/`service_role` key where the route accepts those roles.
-#[derive(Debug, Clone)]
+/// `anon`/`service_role` key where the route accepts those roles. Its `Debug` masks the claims
+/// (e-mail, phone) and never shows the token.
+#[derive(Clone)]
 pub struct User {
     id: Option<String>,
     role: DbRole,
@@ -72,6 +73,23 @@ struct AccessToken(String);
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AccessToken(withheld)")
+    }
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("aal", &self.aal)
+            .field("session_id", &self.session_id)
+            .field("signed_in_at", &self.signed_in_at)
+            .field(
+                "claims",
+                &log_mask::mask_pii_and_credentials(&self.claims.to_string()),
+            )
+            .field("access_token", &self.access_token)
+            .finish()
     }
 }
 
@@ -233,8 +251,9 @@ impl WebhookProvider {
     }
 }
 
-/// A provider delivery whose signature matched, with the fields needed to store it once.
-#[derive(Debug, Clone)]
+/// A provider delivery whose signature matched, with the fields needed to store it once. Its
+/// `Debug` withholds the body (deliveries carry customers' names, e-mails and phone numbers).
+#[derive(Clone)]
 pub struct VerifiedWebhook {
     provider: WebhookProvider,
     event_id: String,
@@ -243,6 +262,21 @@ pub struct VerifiedWebhook {
     payload: Value,
     raw_body: String,
     resource_id: Option<String>,
+}
+
+impl std::fmt::Debug for VerifiedWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedWebhook")
+            .field("provider", &self.provider)
+            .field("event_id", &self.event_id)
+            .field("event_type", &self.event_type)
+            .field("occurred_at", &self.occurred_at)
+            .field(
+                "body",
+                &format_args!("<{} bytes withheld>", self.raw_body.len()),
+            )
+            .finish()
+    }
 }
 
 impl VerifiedWebhook {
@@ -456,6 +490,36 @@ mod tests {
         assert_eq!(from_user_metadata.unwrap_err().code, "workspace_required");
         let bad = TenantUser::new(user(json!({})), Some("'; drop table x; --")).unwrap_err();
         assert_eq!((bad.status, bad.code), (400, "invalid_workspace"));
+    }
+
+    #[test]
+    fn debug_output_masks_claims_and_withholds_tokens_and_bodies() {
+        let user = User::from_verified_claims(
+            Some("aaaaaaaa-0000-4000-8000-000000000001".into()),
+            DbRole::Authenticated,
+            Aal::Aal1,
+            None,
+            None,
+            json!({"email": "owner@acme.test", "phone": "+5491123456789"}),
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+        );
+        let tenant = TenantUser::new(user, Some(WS)).unwrap();
+        let printed = format!("{tenant:?}");
+        for secret in ["owner@acme.test", "5491123456789", "eyJhbGciOiJIUzI1NiJ9"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("aaaaaaaa-0000-4000-8000-000000000001"));
+        let webhook = VerifiedWebhook::new(
+            WebhookProvider::Meta,
+            "sha256:00".into(),
+            "messages".into(),
+            None,
+            json!({"wa_id": "5491123456789"}),
+            "{\"wa_id\":\"5491123456789\"}".into(),
+        );
+        let printed = format!("{webhook:?}");
+        assert!(!printed.contains("5491123456789"), "{printed}");
+        assert!(printed.contains("bytes withheld"), "{printed}");
     }
 
     #[test]

@@ -125,3 +125,29 @@ where
         .ok_or(DbError::UnexpectedResult("no row"))?;
     Ok(row.try_get(0)?)
 }
+
+/// The one JSON value a statement returns for a row RLS let through, or [`DbError::NotFound`].
+pub(crate) fn found(rows: Vec<tokio_postgres::Row>) -> Result<String, DbError> {
+    match rows.into_iter().next() {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Err(DbError::NotFound),
+    }
+}
+
+/// For a statement answering `(result, visible)`: the result when there is one; otherwise
+/// [`DbError::WrongRole`] when RLS shows the caller what they named, [`DbError::NotFound`] when
+/// it does not (so another tenant's id reads as absent).
+pub(crate) fn done_or_why(rows: Vec<tokio_postgres::Row>) -> Result<String, DbError> {
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or(DbError::UnexpectedResult("no row"))?;
+    match (
+        row.try_get::<_, Option<String>>(0)?,
+        row.try_get::<_, bool>(1)?,
+    ) {
+        (Some(done), _) => Ok(done),
+        (None, true) => Err(DbError::WrongRole),
+        (None, false) => Err(DbError::NotFound),
+    }
+}

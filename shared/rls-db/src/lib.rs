@@ -12,11 +12,13 @@ mod data_path;
 mod error;
 pub mod invitations;
 pub mod members;
+pub mod managed;
 pub mod notes;
 pub mod profiles;
 pub mod retention;
 mod rows;
 mod session;
+pub mod share_links;
 pub mod webhook_events;
 pub mod workspaces;
 

@@ -5,13 +5,14 @@
 use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
-use crate::error::single_value;
+use crate::error::{done_or_why, found, single_value};
 use crate::DbError;
 
 /// At most this many notes per response (newest first).
 pub const PAGE_SIZE: i64 = 100;
 
-/// The caller's visible notes as a JSON array, optionally narrowed to one workspace.
+/// The caller's visible notes as a JSON array, optionally narrowed to one workspace, in the
+/// columns the PostgREST path returns too ([`crate::DataPath::list_visible_notes`]).
 /// The workspace id is the caller's wish, not a permission: RLS still decides.
 pub async fn list_visible(
     tx: &Transaction<'_>,
@@ -31,10 +32,121 @@ pub async fn list_visible(
     single_value(rows)
 }
 
+/// Which notes a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shelf {
+    /// Live notes: the team's and the caller's own private ones.
+    Live,
+    /// The trash: notes with `deleted_at` set (RLS shows a trashed note to its author only).
+    Trash,
+}
+
+/// The SPA's list: whole notes on `shelf` (newest first, at most [`PAGE_SIZE`]), optionally
+/// narrowed to one workspace; RLS decides which rows.
+pub async fn list(
+    tx: &Transaction<'_>,
+    workspace_id: Option<&str>,
+    shelf: Shelf,
+) -> Result<String, DbError> {
+    let trashed = shelf == Shelf::Trash;
+    let rows = tx
+        .query_typed(
+            &format!(
+                "select coalesce(json_agg(n.note order by n.created_at desc, n.id), '[]')::text
+                   from (select {NOTE_JSON} as note, n.created_at, n.id
+                           from public.notes n
+                          where ($1::uuid is null or n.workspace_id = $1::uuid)
+                            and (n.deleted_at is not null) = $3
+                          order by n.created_at desc, n.id
+                          limit $2) n"
+            ),
+            &[
+                (&workspace_id, Type::TEXT),
+                (&PAGE_SIZE, Type::INT8),
+                (&trashed, Type::BOOL),
+            ],
+        )
+        .await?;
+    single_value(rows)
+}
+
+/// One note the caller may see, as JSON; [`DbError::NotFound`] otherwise.
+pub async fn get(tx: &Transaction<'_>, id: &str) -> Result<String, DbError> {
+    let sql = format!("select {NOTE_JSON}::text from public.notes n where n.id = $1::uuid");
+    found(tx.query_typed(&sql, &[(&id, Type::TEXT)]).await?)
+}
+
+/// What an author does to a note after writing it.
+#[derive(Debug, Clone)]
+pub enum NoteChange {
+    /// New text and/or visibility; `None` keeps what is there.
+    Edit {
+        body: Option<String>,
+        visibility: Option<String>,
+    },
+    /// Into the trash (`deleted_at`, the server's clock; again is a no-op). The purge job
+    /// removes it for good after the grace period.
+    Trash,
+    /// Out of the trash.
+    Restore,
+    /// Gone for good now.
+    Delete,
+}
+
+/// Applies `change` to note `id` and returns the note as it now is (as it was, for a delete).
+/// The policies decide: only the author changes a note. A note the caller can see but not change
+/// is [`DbError::WrongRole`]; one they cannot see, [`DbError::NotFound`].
+pub async fn change(tx: &Transaction<'_>, id: &str, change: NoteChange) -> Result<String, DbError> {
+    let (statement, body, visibility) = match change {
+        NoteChange::Edit { body, visibility } => (
+            "update public.notes n set body = coalesce($2, n.body),
+                    visibility = coalesce($3, n.visibility)
+              where n.id = $1::uuid returning n.*",
+            body,
+            visibility,
+        ),
+        NoteChange::Trash => (
+            "update public.notes n set deleted_at = coalesce(n.deleted_at, now())
+              where n.id = $1::uuid and $2::text is null and $3::text is null returning n.*",
+            None,
+            None,
+        ),
+        NoteChange::Restore => (
+            "update public.notes n set deleted_at = null
+              where n.id = $1::uuid and $2::text is null and $3::text is null returning n.*",
+            None,
+            None,
+        ),
+        NoteChange::Delete => (
+            "delete from public.notes n
+              where n.id = $1::uuid and $2::text is null and $3::text is null returning n.*",
+            None,
+            None,
+        ),
+    };
+    // The existence check reads the snapshot from before the change, under the same RLS.
+    let sql = format!(
+        "with n as ({statement})
+         select (select {NOTE_JSON}::text from n),
+                exists (select 1 from public.notes v where v.id = $1::uuid)"
+    );
+    let rows = tx
+        .query_typed(
+            &sql,
+            &[
+                (&id, Type::TEXT),
+                (&body, Type::TEXT),
+                (&visibility, Type::TEXT),
+            ],
+        )
+        .await?;
+    done_or_why(rows)
+}
+
 /// A note as the API shows it, built from the row alias `n`.
-const NOTE_JSON: &str = "json_build_object('id', n.id, 'workspace_id', n.workspace_id,
+pub(crate) const NOTE_JSON: &str = "json_build_object('id', n.id, 'workspace_id', n.workspace_id,
     'author_id', n.author_id, 'body', n.body, 'visibility', n.visibility,
-    'created_at', n.created_at, 'deleted_at', n.deleted_at)::text";
+    'created_at', n.created_at, 'deleted_at', n.deleted_at)";
 
 /// Writes a note as the caller into `workspace_id` and returns it as JSON. The workspace is
 /// read under RLS first: one the caller cannot see is [`DbError::NotFound`], never a hint that it
@@ -50,7 +162,7 @@ pub async fn create(
            insert into public.notes (workspace_id, body, visibility)
            select w.id, $2, $3 from public.workspaces w where w.id = $1::uuid
            returning *)
-         select {NOTE_JSON} from n"
+         select {NOTE_JSON}::text from n"
     );
     let rows = tx
         .query_typed(
@@ -63,12 +175,4 @@ pub async fn create(
         )
         .await?;
     found(rows)
-}
-
-/// The one JSON value a statement returns for a row RLS let through, or [`DbError::NotFound`].
-fn found(rows: Vec<tokio_postgres::Row>) -> Result<String, DbError> {
-    match rows.into_iter().next() {
-        Some(row) => Ok(row.try_get(0)?),
-        None => Err(DbError::NotFound),
-    }
 }

@@ -20,6 +20,19 @@ pub struct Row {
     pub function: String,
     pub guard: String,
     pub entry: String,
+    /// The declared route, for a route row (schedules and undeclared functions have none).
+    pub route: Option<DeclaredRoute>,
+}
+
+/// A route as `serve!` declares it: what the end-to-end checks request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredRoute {
+    /// `GET`, `POST`, …, or `ANY`.
+    pub method: String,
+    /// An exact path, or a prefix ending in `/*`.
+    pub path: String,
+    /// The guard's name in `serve!` (`user`, `paddle_webhook`, …).
+    pub guard: String,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +152,7 @@ fn audit_function(function: &Function, report: &mut Report) {
                 function: name.clone(),
                 guard: "**NONE**".into(),
                 entry: "undeclared".into(),
+                route: None,
             });
             return;
         }
@@ -173,6 +187,11 @@ fn audit_function(function: &Function, report: &mut Report) {
             function: name.clone(),
             guard: route.describe_guard(),
             entry: format!("`{} {}`", route.method, route.path),
+            route: Some(DeclaredRoute {
+                method: route.method.to_string(),
+                path: route.path.clone(),
+                guard: route.guard.clone(),
+            }),
         });
     }
     let declared: BTreeSet<String> = declaration.schedules.iter().map(|s| s.value()).collect();
@@ -203,6 +222,7 @@ fn audit_function(function: &Function, report: &mut Report) {
             function: name.clone(),
             guard: "scheduled event (platform)".into(),
             entry: format!("cron `{cron}`"),
+            route: None,
         });
     }
 }
