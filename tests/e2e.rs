@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod resend_webhook;
 mod support;
 
 use std::time::Duration;
@@ -153,6 +154,7 @@ fn main() {
     // Each product area keeps its cases in a module of its own (`mod <area>;` above `main`,
     // a file tests/<area>.rs with `pub fn trials() -> Vec<Trial>`) and adds them here, one line
     // per area, before the case that stops Postgres.
+    trials.extend(resend_webhook::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

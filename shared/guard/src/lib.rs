@@ -69,3 +69,4 @@ pub use principal::{
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;
 pub use standard_webhooks::{StandardWebhooksVerifier, STANDARD_WEBHOOKS_TOLERANCE_SECS};
+pub use webhook::is_rfc3339;

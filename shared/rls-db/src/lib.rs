@@ -8,6 +8,7 @@
 //! a function codes against: this wire path, or PostgREST over HTTP (crate `rls-postgrest`).
 
 mod data_path;
+pub mod email_events;
 mod error;
 pub mod notes;
 pub mod retention;
