@@ -70,8 +70,10 @@ async fn the_service_role_reaches_data_only_through_its_functions() {
         callable,
         [
             "count_rate_limit_hit(text,text,text,interval,uuid)",
+            "live_workspace(uuid)",
             "purge_processed_webhook_events(interval,text)",
             "purge_soft_deleted(interval,text)",
+            "record_email_suppressions(uuid,text[],text,text,text,timestamp with time zone)",
             "record_webhook_event(text,text,text,timestamp with time zone,jsonb,text,uuid)",
             "workspace_for_phone_number(text)",
         ]
