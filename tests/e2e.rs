@@ -3,6 +3,7 @@
 //! last one stops Postgres on purpose.
 
 mod browser_edge;
+mod resend_webhook;
 mod support;
 
 use std::time::Duration;
@@ -174,6 +175,7 @@ fn main() {
     trials.extend(share_links::trials());
     trials.extend(manager_reads::trials());
     trials.extend(browser_edge::trials());
+    trials.extend(resend_webhook::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

@@ -865,3 +865,30 @@ pub fn read_shared_note(token: &str) -> Reply {
         &[("x-share-token", token)],
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Standard Webhooks (Svix; Resend's e-mail events)
+
+/// The three Standard Webhooks headers for `body`, signed as Svix signs: HMAC-SHA256 keyed with
+/// the base64-decoded part of `whsec_<base64>` over `<id>.<timestamp>.<body>`, `v1,<base64>`.
+pub fn standard_webhooks_headers(
+    secret: &str,
+    id: &str,
+    timestamp: u64,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let key = engine
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .expect("a whsec_ secret is base64");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    let signature = engine.encode(mac.finalize().into_bytes());
+    vec![
+        ("webhook-id", id.to_owned()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", format!("v1,{signature}")),
+    ]
+}

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 
 use edge_guard::{
     jwks_url, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig, MercadoPagoVerifier,
-    MetaSubscription, MetaVerifier, PaddleVerifier, SigningKey, SupabaseJwtVerifier, TenantUser,
-    User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
+    MetaSubscription, MetaVerifier, PaddleVerifier, SigningKey, StandardWebhooksVerifier,
+    SupabaseJwtVerifier, TenantUser, User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
     MERCADOPAGO_DEFAULT_TOLERANCE_SECS, PADDLE_DEFAULT_TOLERANCE_SECS,
 };
 use worker::{Env, Fetch, Request};
@@ -24,6 +24,9 @@ const PADDLE_MAX_BODY_BYTES: usize = 256 * 1024;
 const META_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// A Mercado Pago notification is a few hundred bytes (ids, type, action, `data.id`).
 const MERCADOPAGO_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Standard Webhooks events (Resend's delivery events among them) are a few KB: the e-mail's
+/// metadata, never its content.
+const STANDARD_WEBHOOKS_MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub(crate) fn now_secs() -> u64 {
     worker::Date::now().as_millis() / 1000
@@ -210,6 +213,29 @@ pub(crate) async fn mercadopago_webhook(
         signature.as_deref(),
         request_id.as_deref(),
         &query,
+        &body,
+        now_secs(),
+    )?)
+}
+
+/// A Standard Webhooks delivery (Svix and the senders built on it, e.g. Resend) whose
+/// `webhook-signature` matches one of STANDARD_WEBHOOKS_SECRETS (`whsec_…`, comma-separated, for
+/// rotation) within the scheme's ±5 minutes. The body is size-checked, then read once.
+pub(crate) async fn standard_webhooks(
+    req: &mut Request,
+    env: &Env,
+) -> Result<VerifiedWebhook, ApiError> {
+    let secrets = secret_list(env, "STANDARD_WEBHOOKS_SECRETS")?;
+    let verifier = StandardWebhooksVerifier::new(secrets.iter().map(String::as_str))
+        .ok_or(ApiError::NotConfigured("STANDARD_WEBHOOKS_SECRETS"))?;
+    let id = header(req, "webhook-id");
+    let timestamp = header(req, "webhook-timestamp");
+    let signature = header(req, "webhook-signature");
+    let body = read_body_capped(req, STANDARD_WEBHOOKS_MAX_BODY_BYTES).await?;
+    Ok(verifier.verify(
+        id.as_deref(),
+        timestamp.as_deref(),
+        signature.as_deref(),
         &body,
         now_secs(),
     )?)

@@ -144,6 +144,21 @@ impl Route {
         )
     }
 
+    /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`)
+    /// → `Call<VerifiedWebhook>` (the body is already read; at most 256 KiB).
+    pub fn standard_webhooks(
+        method: Option<Method>,
+        path: &'static str,
+        handler: fn(Call<VerifiedWebhook>) -> Handled,
+    ) -> Self {
+        Self::checked(
+            method,
+            path,
+            |req, env| Box::pin(guards::standard_webhooks(req, env)),
+            handler,
+        )
+    }
+
     /// The cron secret in `X-Cron-Secret` → `Call<CronCaller>`.
     pub fn cron_secret(
         method: Option<Method>,
@@ -388,7 +403,7 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
 /// `tenant_user(requirement)`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
-/// `mercadopago_webhook`, `cron_secret`, `public("reason")`.
+/// `mercadopago_webhook`, `standard_webhooks`, `cron_secret`, `public("reason")`.
 ///
 /// ```text
 /// edge_adapter::serve! {

@@ -207,7 +207,7 @@ pub(crate) fn json_body(
 /// A timestamp that Postgres will read as exactly one instant: RFC 3339 only. (`timestamptz`
 /// also accepts words such as `now`, `yesterday` or `infinity`, which a signed body must not
 /// be able to smuggle into an ordering column.)
-pub(crate) fn is_rfc3339(text: &str) -> bool {
+pub fn is_rfc3339(text: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(text).is_ok()
 }
 

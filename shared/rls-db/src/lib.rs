@@ -9,6 +9,7 @@
 
 pub mod channels;
 mod data_path;
+pub mod email_events;
 mod error;
 pub mod invitations;
 pub mod members;

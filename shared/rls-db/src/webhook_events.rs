@@ -28,6 +28,16 @@ pub async fn store_once(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result
         WebhookProvider::Meta => meta_workspace(tx, event.payload()).await?,
         _ => None,
     };
+    store_filed(tx, event, workspace.as_deref()).await
+}
+
+/// As [`store_once`], filed under `workspace` (a live workspace's id, or none), for a function
+/// that resolved the tenant itself.
+pub async fn store_filed(
+    tx: &Transaction<'_>,
+    event: &VerifiedWebhook,
+    workspace: Option<&str>,
+) -> Result<Stored, DbError> {
     let rows = tx
         .query_typed(
             "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid, $8)",

@@ -39,9 +39,39 @@ pub struct DeclaredRoute {
 pub struct Report {
     pub rows: Vec<Row>,
     pub problems: Vec<String>,
+    /// Each function's secrets, as its guards read them (`wrangler secret put` before deploying).
+    pub secrets: Vec<(String, BTreeSet<&'static str>)>,
+}
+
+/// The secrets a guard reads from the function's environment. `None` for a guard this table
+/// does not know: the audit then fails, so a new route kind comes with its secrets.
+pub fn guard_secrets(guard: &str) -> Option<&'static [&'static str]> {
+    Some(match guard {
+        // Or the var SUPABASE_URL alone, for projects with asymmetric (JWKS) keys.
+        "user" | "tenant_user" => &["SUPABASE_JWT_SECRET"],
+        "paddle_webhook" => &["PADDLE_WEBHOOK_SECRETS"],
+        "meta_webhook" => &["META_APP_SECRETS"],
+        "meta_subscription" => &["META_VERIFY_TOKENS"],
+        "mercadopago_webhook" => &["MERCADOPAGO_WEBHOOK_SECRETS"],
+        "standard_webhooks" => &["STANDARD_WEBHOOKS_SECRETS"],
+        "cron_secret" => &["CRON_SECRETS"],
+        "public" => &[],
+        _ => return None,
+    })
 }
 
 impl Report {
+    /// One line per function: `<function> <SECRET> …` (a function without secrets lists none).
+    pub fn secret_lines(&self) -> String {
+        self.secrets
+            .iter()
+            .map(|(function, secrets)| {
+                let names: Vec<&str> = secrets.iter().copied().collect();
+                format!("{function} {}\n", names.join(" ")).replace(" \n", "\n")
+            })
+            .collect()
+    }
+
     /// The Markdown table README.md shows.
     pub fn table(&self) -> String {
         let mut out = String::from("| function | guard | route / trigger |\n|---|---|---|\n");
@@ -173,7 +203,15 @@ fn audit_function(function: &Function, report: &mut Report) {
             return;
         }
     };
+    let mut secrets = BTreeSet::new();
     for route in &declaration.routes {
+        match guard_secrets(&route.guard) {
+            Some(names) => secrets.extend(names.iter().copied()),
+            None => report.problems.push(format!(
+                "{name}: guard {} has no entry in the audit's guard_secrets table",
+                route.guard
+            )),
+        }
         if route.guard == "public" {
             let reason = route.reason.as_ref().map(|r| r.value()).unwrap_or_default();
             if reason.trim().len() < MIN_PUBLIC_REASON_LEN {
@@ -225,6 +263,7 @@ fn audit_function(function: &Function, report: &mut Report) {
             route: None,
         });
     }
+    report.secrets.push((name.clone(), secrets));
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {

@@ -1,5 +1,6 @@
-//! `cargo run -p audit [repo-root]`: prints every function's guards and routes as a Markdown
-//! table; exits 1 (listing why) when a function is undeclared, unguarded, bypasses its
+//! `cargo run -p audit [--secrets] [repo-root]`: prints every function's guards and routes as a
+//! Markdown table (with `--secrets`: each function and the secrets its guards read, one line per
+//! function, for ci/deploy); exits 1 (listing why) when a function is undeclared, unguarded, bypasses its
 //! declaration, declares a public route without a reason, or its schedules disagree with
 //! wrangler.toml.
 
@@ -7,8 +8,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let root = std::env::args_os()
-        .nth(1)
+    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
+    let list_secrets = args.first().is_some_and(|a| a == "--secrets");
+    if list_secrets {
+        args.remove(0);
+    }
+    let root = args
+        .into_iter()
+        .next()
         .map(PathBuf::from)
         // The run-time value, not env!(): see CARGO_TARGET_DIR in ci/lib.sh.
         .unwrap_or_else(|| {
@@ -17,7 +24,11 @@ fn main() -> ExitCode {
                 .join("../..")
         });
     let report = audit::audit(&root);
-    print!("{}", report.table());
+    if list_secrets {
+        print!("{}", report.secret_lines());
+    } else {
+        print!("{}", report.table());
+    }
     if report.problems.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -216,3 +216,34 @@ fn the_readme_shows_the_current_table() {
         "README.md's guard table is out of date: paste the output of `cargo run -p audit`:\n{table}"
     );
 }
+
+#[test]
+fn every_function_lists_its_guards_secrets() {
+    let lines = audit::audit(&repo()).secret_lines();
+    for line in [
+        "gateway\n",
+        "meta-webhook META_APP_SECRETS META_VERIFY_TOKENS\n",
+        "resend-webhook STANDARD_WEBHOOKS_SECRETS\n",
+        "notes SUPABASE_JWT_SECRET\n",
+    ] {
+        assert!(lines.contains(line), "{line:?} missing from {lines}");
+    }
+}
+
+#[test]
+fn a_guard_without_a_secrets_entry_fails() {
+    let root = copy_of_repo();
+    plant(
+        root.path(),
+        "unknown-guard",
+        Some(WRANGLER),
+        "edge_adapter::serve! { routes { GET \"/x\" => api_key(\"read\") => handle, } }\n",
+    );
+    let problems = problems(root.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("guard api_key has no entry in the audit's guard_secrets table")),
+        "{problems:?}"
+    );
+}
