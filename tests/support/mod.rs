@@ -797,15 +797,6 @@ pub fn mercadopago_serve_payment(id: &str, payment: &Value) {
     assert_eq!(reply.status, 204, "stand-in payment: {}", reply.body);
 }
 
-/// A DELETE with headers.
-pub fn delete(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut request = agent().delete(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request.call())
-}
-
 /// A new workspace owned by `owner` (the creator trigger makes them owner; the billing trigger
 /// opens its billing account), so a case starts from a clean billing and channel state.
 pub fn fresh_workspace(owner: &str, name: &str) -> String {

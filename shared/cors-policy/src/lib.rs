@@ -457,6 +457,7 @@ mod tests {
             "meta_webhook",
             "meta_subscription",
             "mercadopago_webhook",
+            "standard_webhooks",
             "cron_secret",
         ] {
             assert_eq!(Audience::of_guard(guard, false), Audience::Server);

@@ -152,6 +152,7 @@ impl Route {
         handler: fn(Call<VerifiedWebhook>) -> Handled,
     ) -> Self {
         Self::checked(
+            "standard_webhooks",
             method,
             path,
             |req, env| Box::pin(guards::standard_webhooks(req, env)),
