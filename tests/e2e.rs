@@ -19,15 +19,15 @@ macro_rules! check {
     };
 }
 
-mod invitations;
-mod members;
-mod profile;
-mod workspaces;
-mod notes;
 mod channels;
-mod webhook_processing;
+mod invitations;
 mod manager_reads;
+mod members;
+mod notes;
+mod profile;
 mod share_links;
+mod webhook_processing;
+mod workspaces;
 
 fn main() {
     let mut args = Arguments::from_args();

@@ -70,5 +70,5 @@ pub use principal::{
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;
 pub use standard_webhooks::{StandardWebhooksVerifier, STANDARD_WEBHOOKS_TOLERANCE_SECS};
-pub use whatsapp_ownership::{check_graph_ids, is_graph_id, ProvenPhoneNumber};
 pub use webhook::is_rfc3339;
+pub use whatsapp_ownership::{check_graph_ids, is_graph_id, ProvenPhoneNumber};
