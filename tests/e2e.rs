@@ -26,6 +26,7 @@ mod members;
 mod notes;
 mod profile;
 mod share_links;
+mod spa_journey;
 mod webhook_processing;
 mod workspaces;
 
@@ -176,6 +177,7 @@ fn main() {
     trials.extend(manager_reads::trials());
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
+    trials.extend(spa_journey::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -404,19 +406,7 @@ fn invoke_with_supabase_js(
     anon_key: &str,
     user_token: Option<&str>,
 ) -> Result<(u64, serde_json::Value), libtest_mimic::Failed> {
-    let node_major: u32 = String::from_utf8(
-        std::process::Command::new("node")
-            .args(["-p", "process.versions.node.split('.')[0]"])
-            .output()?
-            .stdout,
-    )?
-    .trim()
-    .parse()?;
-    let mut node = std::process::Command::new("node");
-    // supabase-js needs a WebSocket class at construction; Node 20 has it behind this flag.
-    if node_major < 22 {
-        node.arg("--experimental-websocket");
-    }
+    let mut node = node_for_supabase_js()?;
     let base = format!("http://127.0.0.1:{}", var("LOCAL_FUNCTIONS_PORT"));
     node.arg(repo_root().join("tests/supabase_js_invoke.mjs"))
         .args([&base, anon_key, "notes"]);

@@ -883,3 +883,24 @@ pub fn standard_webhooks_headers(
         ("webhook-signature", format!("v1,{signature}")),
     ]
 }
+
+// ---------------------------------------------------------------------------------------------
+// supabase-js under Node (tests/*.mjs)
+
+/// `node`, ready to run a script that constructs a supabase-js client.
+pub fn node_for_supabase_js() -> Result<Command, libtest_mimic::Failed> {
+    let node_major: u32 = String::from_utf8(
+        Command::new("node")
+            .args(["-p", "process.versions.node.split('.')[0]"])
+            .output()?
+            .stdout,
+    )?
+    .trim()
+    .parse()?;
+    let mut node = Command::new("node");
+    // supabase-js needs a WebSocket class at construction; Node 20 has it behind this flag.
+    if node_major < 22 {
+        node.arg("--experimental-websocket");
+    }
+    Ok(node)
+}
