@@ -8,7 +8,7 @@
 //! - stored rows = unique event ids: none lost, none twice;
 //! - every 2xx was for an event already stored when the 2xx arrived;
 //! - no answer other than 200 or 503 (webhooks and reads); every request that started and ended
-//!   while Postgres was down got 503;
+//!   while Postgres was down got 503; deliveries and reads were each refused at least once;
 //! - with `--recovery-limit-ms`: every read sent later than that after Postgres returned succeeds.
 //!
 //! Loopback only, bounded in count (`--deliveries`) and time (`--max-secs`). Configuration comes
@@ -540,10 +540,11 @@ fn main() {
                     webhook_inside.len(),
                     reads_inside.len()
                 );
-                if webhook_inside.is_empty() || reads_inside.is_empty() {
+                // Exercised: deliveries and reads alike were refused at least once. (Under heavy
+                // load a request can take longer than the outage, so none need fit inside it.)
+                if count(&record.webhook, 503) == 0 || count(&record.reads, 503) == 0 {
                     failures.push(
-                        "no request ran entirely inside the outage: the fault was not exercised"
-                            .into(),
+                        "no delivery or no read was refused: the fault was not exercised".into(),
                     );
                 }
                 if not_503 > 0 {
