@@ -25,6 +25,7 @@ functions_port_override=${LOCAL_FUNCTIONS_PORT:-}
 email_port_override=${LOCAL_EMAIL_PORT:-}
 spa_port_override=${LOCAL_SPA_PORT:-}
 spa_disallowed_port_override=${LOCAL_SPA_DISALLOWED_PORT:-}
+pgbouncer_port_override=${LOCAL_PGBOUNCER_PORT:-}
 # shellcheck source=ci/local.env
 set -a; source "$ROOT/ci/local.env"; set +a
 export LOCAL_PG_PORT=${pg_port_override:-$LOCAL_PG_PORT}
@@ -40,10 +41,21 @@ export LOCAL_MERCADOPAGO_API_PORT=$((LOCAL_FUNCTIONS_PORT + 11))
 # offsets from its default port).
 export LOCAL_SPA_PORT=${spa_port_override:-$((LOCAL_FUNCTIONS_PORT + 13))}
 export LOCAL_SPA_DISALLOWED_PORT=${spa_disallowed_port_override:-$((LOCAL_FUNCTIONS_PORT + 14))}
+# PgBouncer, the local stand-in for Hyperdrive's pooling (LOCAL_POOLER=pgbouncer ci/dev).
+export LOCAL_PGBOUNCER_PORT=${pgbouncer_port_override:-$((LOCAL_FUNCTIONS_PORT + 15))}
+# What the functions connect through: `direct` (default) or `pgbouncer`. ci/dev and ci/bench-*
+# read it; `LOCAL_POOLER=pgbouncer ci/dev` puts PgBouncer between the functions and Postgres.
+export LOCAL_POOLER=${LOCAL_POOLER:-direct}
 
 export PATH="$TOOLS_DIR/bin:$ROOT/node_modules/.bin:$PATH"
 export WASM_BINDGEN_BIN="$TOOLS_DIR/bin/wasm-bindgen"
 export ESBUILD_BIN="$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
+# wasm-opt from the pinned `binaryen` npm package (package-lock.json), so worker-build never
+# downloads one; each function's Cargo.toml metadata turns it on with its flags.
+export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
+# The one size budget: every worker's gzip upload, as `wrangler deploy --dry-run` reports it,
+# must stay at or under this (ci/check-sizes, run by ci/test, fails the build otherwise).
+WORKER_GZIP_BUDGET_KIB=${WORKER_GZIP_BUDGET_KIB:-350}
 export WRANGLER_SEND_METRICS=false
 
 SUPERUSER_URL="postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@127.0.0.1:${LOCAL_PG_PORT}/postgres"
@@ -60,6 +72,12 @@ function_names() {
   for config in "$ROOT"/functions/*/wrangler.toml; do
     basename "$(dirname "$config")"
   done
+}
+
+# Every worker ci/build-workers builds: the gateway, then the functions.
+worker_names() {
+  echo gateway
+  function_names
 }
 
 # Postgres refuses to run as root: as root, run its tools as the `postgres` system user.
@@ -118,4 +136,73 @@ db_prepare() {
   psql "$SUPERUSER_URL" -qX -v ON_ERROR_STOP=1 \
     -c "alter role authenticator with login password '$LOCAL_AUTHENTICATOR_PASSWORD'" \
     -f "$ROOT/sql/seed/demo.sql"
+}
+
+# The connection string the functions' Hyperdrive binding gets locally: Postgres itself, or
+# PgBouncer in front of it when LOCAL_POOLER=pgbouncer.
+functions_database_url() {
+  case "$LOCAL_POOLER" in
+    direct) printf '%s\n' "$AUTHENTICATOR_URL" ;;
+    pgbouncer) printf 'postgres://authenticator:%s@127.0.0.1:%s/postgres\n' \
+      "$LOCAL_AUTHENTICATOR_PASSWORD" "$LOCAL_PGBOUNCER_PORT" ;;
+    *) log "LOCAL_POOLER must be direct or pgbouncer (got $LOCAL_POOLER)"; return 1 ;;
+  esac
+}
+
+# PgBouncer's folder (config, user list, log, pid): beside the cluster's data folder, so the
+# `postgres` system user it runs as (it refuses root) can reach it.
+pgbouncer_dir() { printf '%s/pgbouncer\n' "$(dirname "$(pg_data_dir)")"; }
+PGBOUNCER_STARTED_HERE=0
+
+# Starts PgBouncer in transaction mode on 127.0.0.1:$LOCAL_PGBOUNCER_PORT in front of the local
+# cluster, as Hyperdrive pools in production: each transaction borrows a server connection.
+# Our driver works through it: unnamed statements only (query_typed), settings set with
+# set_config(…, true), i.e. transaction-local, so nothing outlives the transaction.
+pgbouncer_start() {
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT"; then
+    log "PgBouncer already listening on 127.0.0.1:$LOCAL_PGBOUNCER_PORT: reusing it"
+    return
+  fi
+  local dir; dir=$(pgbouncer_dir)
+  mkdir -p "$dir"
+  # PgBouncer answers SCRAM itself from this list, then logs in to Postgres with the same secret.
+  printf '"authenticator" "%s"\n' "$LOCAL_AUTHENTICATOR_PASSWORD" >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+postgres = host=127.0.0.1 port=$LOCAL_PG_PORT dbname=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $LOCAL_PGBOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+; A down origin is retried after half a second (default 15 s), so service comes back quickly;
+; a client waits at most 5 s for a server connection, then gets an error (the function a 503).
+server_login_retry = 0.5
+query_wait_timeout = 5
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir"; fi
+  chmod 600 "$dir/userlist.txt"
+  log "starting PgBouncer (transaction pooling) on 127.0.0.1:$LOCAL_PGBOUNCER_PORT"
+  as_pg_owner pgbouncer -q -d "$dir/pgbouncer.ini"
+  for _ in $(seq 50); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT" && break
+    sleep 0.1
+  done
+  PGBOUNCER_STARTED_HERE=1
+}
+
+pgbouncer_stop() {
+  local pidfile; pidfile="$(pgbouncer_dir)/pgbouncer.pid"
+  if [ -s "$pidfile" ]; then
+    log "stopping PgBouncer"
+    kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+    for _ in $(seq 50); do [ -e "$pidfile" ] || break; sleep 0.1; done
+  fi
 }
