@@ -190,12 +190,24 @@ INI
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir"; fi
   chmod 600 "$dir/userlist.txt"
   log "starting PgBouncer (transaction pooling) on 127.0.0.1:$LOCAL_PGBOUNCER_PORT"
-  as_pg_owner pgbouncer -q -d "$dir/pgbouncer.ini"
-  for _ in $(seq 50); do
-    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT" && break
-    sleep 0.1
+  # The port lies in the kernel's ephemeral range, so a client connection can hold it for a
+  # moment ("Address already in use"): try again a few times before giving up.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    as_pg_owner pgbouncer -q -d "$dir/pgbouncer.ini" || true
+    for _ in $(seq 50); do
+      if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT"; then
+        PGBOUNCER_STARTED_HERE=1
+        return
+      fi
+      sleep 0.1
+    done
+    log "PgBouncer did not come up (attempt $attempt): $(tail -1 "$dir/pgbouncer.log" 2>/dev/null)"
+    pgbouncer_stop
+    sleep 1
   done
-  PGBOUNCER_STARTED_HERE=1
+  log "PgBouncer could not start on 127.0.0.1:$LOCAL_PGBOUNCER_PORT"
+  return 1
 }
 
 pgbouncer_stop() {
