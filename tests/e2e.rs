@@ -103,6 +103,10 @@ fn main() {
             paddle_oversized,
         ),
         Trial::test(
+            "paddle: a chunked body past the cap is 413 while it is still arriving",
+            paddle_chunked_oversized,
+        ),
+        Trial::test(
             "paddle: hostile inputs get JSON 4xx, never 5xx",
             paddle_hostile_inputs,
         ),
@@ -553,6 +557,50 @@ fn paddle_oversized() -> TestResult {
         &paddle_signature(paddle_secret(), unix_now(), body.as_bytes()),
     );
     expect_error(&reply, 413, "payload_too_large")
+}
+
+/// A chunked body (no Content-Length) past the cap is refused while it is still arriving: the
+/// function must answer 413 before the sender has finished, not after buffering it all. The
+/// body's last chunk is never sent, so a function that reads the whole body first never answers.
+fn paddle_chunked_oversized() -> TestResult {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", local_functions_port()))?;
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        stream,
+        "POST /functions/v1/paddle-webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/json\r\nPaddle-Signature: ts={};h1={}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        unix_now(),
+        "0".repeat(64)
+    )?;
+    let chunk = vec![b'x'; 64 * 1024];
+    // 512 KiB, twice Paddle's 256 KiB cap; the terminating zero-length chunk is withheld.
+    for _ in 0..8 {
+        write!(stream, "{:x}\r\n", chunk.len())?;
+        stream.write_all(&chunk)?;
+        stream.write_all(b"\r\n")?;
+    }
+    stream.flush()?;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    // Read until the status line and the error code are in, or the read times out.
+    while let Ok(n) = stream.read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..n]);
+        if String::from_utf8_lossy(&answer).contains("payload_too_large") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    check!(
+        answer.starts_with("HTTP/1.1 413") && answer.contains("payload_too_large"),
+        "expected 413 payload_too_large before the body ended, got: {:.200}",
+        answer
+    );
+    Ok(())
 }
 
 fn paddle_hostile_inputs() -> TestResult {

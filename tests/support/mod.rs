@@ -59,6 +59,12 @@ pub fn var(name: &str) -> &'static str {
         .unwrap_or_else(|| panic!("{name} missing from ci/local.env"))
 }
 
+pub fn local_functions_port() -> u16 {
+    var("LOCAL_FUNCTIONS_PORT")
+        .parse()
+        .expect("LOCAL_FUNCTIONS_PORT is a port")
+}
+
 pub fn functions_url(path: &str) -> String {
     format!(
         "http://127.0.0.1:{}/functions/v1/{path}",
