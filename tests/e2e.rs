@@ -594,7 +594,10 @@ fn paddle_chunked_oversized() -> TestResult {
             break;
         }
     }
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    // Only now end the body, as a well-behaved client would, so the connection closes cleanly.
+    stream.write_all(b"0\r\n\r\n")?;
+    let _ = stream.read_to_end(&mut Vec::new());
     check!(
         answer.starts_with("HTTP/1.1 413") && answer.contains("payload_too_large"),
         "expected 413 payload_too_large before the body ended, got: {:.200}",
