@@ -533,6 +533,18 @@ pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8
     finish(agent().run(request))
 }
 
+pub fn put(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    send("PUT", url, headers, Some(body))
+}
+
+pub fn patch(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    send("PATCH", url, headers, Some(body))
+}
+
+pub fn delete(url: &str, headers: &[(&str, &str)]) -> Reply {
+    send("DELETE", url, headers, None)
+}
+
 /// A signed-in user of these tests: a fresh id and e-mail on every run (the database persists).
 #[derive(Debug, Clone)]
 pub struct TestUser {
@@ -699,22 +711,6 @@ pub const MEMBER_A: &str = "aaaaaaaa-0000-4000-8000-000000000003";
 /// An admin of tenant A (likewise added by [`join_workspace`]).
 pub const ADMIN_A: &str = "aaaaaaaa-0000-4000-8000-000000000004";
 
-pub fn patch(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut request = agent().patch(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request.send(body))
-}
-
-pub fn delete(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut request = agent().delete(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request.call())
-}
-
 /// Makes `user` a member of `workspace` with `role` (as the database owner: invitations are
 /// saas-ws' routes; these cases only need the membership to exist).
 pub fn join_workspace(workspace: &str, user: &str, role: &str) {
@@ -726,14 +722,6 @@ pub fn join_workspace(workspace: &str, user: &str, role: &str) {
             &[&workspace, &user, &role],
         )
         .expect("membership stored");
-}
-
-pub fn put(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut request = agent().put(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    finish(request.send(body))
 }
 
 /// The Authorization header of a signed-in user (HS256, aal1), ready for [`get`]/[`post`].

@@ -10,7 +10,11 @@ pub struct Sample {
 }
 
 pub fn load(file: &str) -> Vec<Sample> {
-    let path = format!("{}/corpus/{file}", env!("CARGO_MANIFEST_DIR"));
+    // The run-time value, not env!(): clones share one target folder (ci/lib.sh), and a reused
+    // build would carry another clone's path.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let path = format!("{crate_dir}/corpus/{file}");
     let content = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     content
         .lines()
