@@ -41,6 +41,8 @@ export LOCAL_MERCADOPAGO_API_PORT=$((LOCAL_FUNCTIONS_PORT + 11))
 # offsets from its default port).
 export LOCAL_SPA_PORT=${spa_port_override:-$((LOCAL_FUNCTIONS_PORT + 13))}
 export LOCAL_SPA_DISALLOWED_PORT=${spa_disallowed_port_override:-$((LOCAL_FUNCTIONS_PORT + 14))}
+# Supabase Auth's admin API stand-in (ci/auth-admin-standin.mjs).
+export LOCAL_AUTH_ADMIN_PORT=$((LOCAL_FUNCTIONS_PORT + 18))
 # PgBouncer, the local stand-in for Hyperdrive's pooling (LOCAL_POOLER=pgbouncer ci/dev).
 export LOCAL_PGBOUNCER_PORT=${pgbouncer_port_override:-$((LOCAL_FUNCTIONS_PORT + 15))}
 # What the functions connect through: `direct` (default) or `pgbouncer`. ci/dev and ci/bench-*

@@ -19,6 +19,7 @@ macro_rules! check {
     };
 }
 
+mod account;
 mod channels;
 mod invitations;
 mod manager_reads;
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(account::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

@@ -1,14 +1,19 @@
-//! Retention jobs: processed webhook events, then workspaces and notes past their deletion grace
-//! period, in one transaction. On the platform's schedule (`[triggers] crons`), or `POST` with
-//! `X-Cron-Secret`. A scheduled run cannot report failure to anyone, so every run records itself
-//! in `cron_runs` and a failure is logged.
+//! Retention jobs: processed webhook events, workspaces and notes past their deletion grace
+//! period, audit entries past their retention, old rate-limit windows (one transaction); then
+//! each account whose deletion grace period is over: its auth user removed through Supabase Auth's
+//! admin API, then its rows (one transaction per account). On the platform's schedule
+//! (`[triggers] crons`), or `POST` with `X-Cron-Secret`. A scheduled run cannot report failure to
+//! anyone, so every job records itself in `cron_runs` and a failure is logged.
 
 use edge_adapter::{
-    in_transaction, optional_number, request_info, Access, ApiError, Call, Reply, ScheduledCall,
+    delete_auth_user, in_transaction, optional_number, request_info, Access, ApiError, Call, Reply,
+    ScheduledCall,
 };
 use edge_guard::CronCaller;
 use rls_db::retention::{
-    purge_processed_webhook_events, purge_soft_deleted, DEFAULT_SOFT_DELETE_GRACE_DAYS,
+    due_account_deletions, purge_account, purge_audit_log, purge_processed_webhook_events,
+    purge_rate_limit_windows, purge_soft_deleted, DEFAULT_AUDIT_RETENTION_MONTHS,
+    DEFAULT_RATE_LIMIT_RETENTION_DAYS, DEFAULT_SOFT_DELETE_GRACE_DAYS,
     DEFAULT_WEBHOOK_RETENTION_DAYS,
 };
 use rls_db::RequestInfo;
@@ -27,8 +32,13 @@ edge_adapter::serve! {
 async fn run_on_schedule(call: ScheduledCall) -> Result<String, ApiError> {
     let purged = purge(&call.principal, &call.request_info(), &call.env).await?;
     Ok(format!(
-        "purged {} processed webhook events, {} soft-deleted rows",
-        purged.webhook_events, purged.soft_deleted
+        "purged {} processed webhook events, {} soft-deleted rows, {} audit entries, \
+         {} rate-limit windows, {} accounts",
+        purged.webhook_events,
+        purged.soft_deleted,
+        purged.audit_log,
+        purged.rate_limit_windows,
+        purged.accounts
     ))
 }
 
@@ -40,35 +50,90 @@ async fn run_over_http(call: Call<CronCaller>) -> Result<Reply, ApiError> {
             "job": "purge_processed_webhook_events",
             "purged": purged.webhook_events,
             "soft_deleted_purged": purged.soft_deleted,
+            "audit_log_purged": purged.audit_log,
+            "rate_limit_windows_purged": purged.rate_limit_windows,
+            "accounts_purged": purged.accounts,
         }),
     ))
 }
 
-/// How many rows each job removed.
+/// How many rows (accounts, for `accounts`) each job removed.
 struct Purged {
     webhook_events: i64,
     soft_deleted: i64,
+    audit_log: i64,
+    rate_limit_windows: i64,
+    accounts: i64,
+}
+
+/// Each period is a var with the documented default (README, Retention).
+struct Periods {
+    webhook_retention_days: i32,
+    soft_delete_grace_days: i32,
+    audit_retention_months: i32,
+    rate_limit_retention_days: i32,
+}
+
+impl Periods {
+    fn from_env(env: &Env) -> Result<Self, ApiError> {
+        Ok(Self {
+            webhook_retention_days: optional_number(env, "WEBHOOK_RETENTION_DAYS")?
+                .unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS),
+            soft_delete_grace_days: optional_number(env, "SOFT_DELETE_GRACE_DAYS")?
+                .unwrap_or(DEFAULT_SOFT_DELETE_GRACE_DAYS),
+            audit_retention_months: optional_number(env, "AUDIT_RETENTION_MONTHS")?
+                .unwrap_or(DEFAULT_AUDIT_RETENTION_MONTHS),
+            rate_limit_retention_days: optional_number(env, "RATE_LIMIT_RETENTION_DAYS")?
+                .unwrap_or(DEFAULT_RATE_LIMIT_RETENTION_DAYS),
+        })
+    }
 }
 
 async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<Purged, ApiError> {
-    let retention_days =
-        optional_number(env, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(DEFAULT_WEBHOOK_RETENTION_DAYS);
-    let grace_days =
-        optional_number(env, "SOFT_DELETE_GRACE_DAYS")?.unwrap_or(DEFAULT_SOFT_DELETE_GRACE_DAYS);
-    in_transaction(
+    let periods = Periods::from_env(env)?;
+    let (mut purged, due) = in_transaction(
         env,
         caller,
         Access::ReadWrite,
         request,
         move |tx, caller| {
             Box::pin(async move {
-                Ok(Purged {
-                    webhook_events: purge_processed_webhook_events(tx, caller, retention_days)
+                let purged = Purged {
+                    webhook_events: purge_processed_webhook_events(
+                        tx,
+                        caller,
+                        periods.webhook_retention_days,
+                    )
+                    .await?,
+                    soft_deleted: purge_soft_deleted(tx, caller, periods.soft_delete_grace_days)
                         .await?,
-                    soft_deleted: purge_soft_deleted(tx, caller, grace_days).await?,
-                })
+                    audit_log: purge_audit_log(tx, caller, periods.audit_retention_months).await?,
+                    rate_limit_windows: purge_rate_limit_windows(
+                        tx,
+                        caller,
+                        periods.rate_limit_retention_days,
+                    )
+                    .await?,
+                    accounts: 0,
+                };
+                Ok((purged, due_account_deletions(tx, caller).await?))
             })
         },
     )
-    .await
+    .await?;
+    // The auth user goes first: once it is gone nobody can sign in as the account while its rows
+    // are removed. A failure stops the run; the next run retries (a 404 from Auth counts as done).
+    for user_id in due {
+        delete_auth_user(env, &user_id).await?;
+        let changed = in_transaction(
+            env,
+            caller,
+            Access::ReadWrite,
+            request,
+            move |tx, caller| Box::pin(async move { purge_account(tx, caller, &user_id).await }),
+        )
+        .await?;
+        purged.accounts += i64::from(changed > 0);
+    }
+    Ok(purged)
 }

@@ -44,11 +44,14 @@ impl ApiError {
             ApiError::Invalid(e) => (400, e.code(), e.message()),
             ApiError::Db(e) => {
                 let (status, code) = e.status_and_code();
-                let message = match status {
-                    503 => "the database is unavailable; retry later",
-                    403 => "the database refused this for your role",
-                    404 => "nothing with that id is visible to you",
-                    400 => "the input was rejected by the database",
+                let message = match (e, status) {
+                    (DbError::AccountPendingDeletion, _) => {
+                        "this account is scheduled for deletion: cancel the deletion to use it"
+                    }
+                    (_, 503) => "the database is unavailable; retry later",
+                    (_, 403) => "the database refused this for your role",
+                    (_, 404) => "nothing with that id is visible to you",
+                    (_, 400) => "the input was rejected by the database",
                     _ => "the database failed this request",
                 };
                 (status, code, message)

@@ -2,6 +2,7 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod auth_admin;
 mod browser;
 mod config;
 mod db;
@@ -12,9 +13,11 @@ mod mail;
 mod reply;
 mod request;
 mod routes;
+mod stream;
 mod upstream;
 mod webhooks;
 
+pub use auth_admin::delete_auth_user;
 pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
@@ -25,5 +28,6 @@ pub use reply::{respond, Reply};
 pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
+pub use stream::ChannelSink;
 pub use upstream::prove_whatsapp_number;
 pub use webhooks::{replay_webhooks, store_webhook};

@@ -18,6 +18,9 @@ pub enum Reply {
     },
     /// Another worker's response, passed on unchanged (the gateway).
     Forwarded(Response),
+    /// A response whose body is still being written (`Call::stream_json_from_db`); its headers
+    /// are set already.
+    Streamed(Response),
 }
 
 impl Reply {
@@ -58,7 +61,7 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
     match outcome {
         Ok(Reply::Json { status, body }) => json_response(status, body),
         Ok(Reply::Text { status, body }) => response(status, "text/plain; charset=utf-8", body),
-        Ok(Reply::Forwarded(response)) => Ok(response),
+        Ok(Reply::Forwarded(response) | Reply::Streamed(response)) => Ok(response),
         Err(error) => {
             let (status, code, message) = error.status_code_message();
             let fields = [("status", status.into()), ("code", code.into())];

@@ -25,6 +25,10 @@ pub enum DbError {
     /// member acting on another member's note, a member where owners and admins act.
     #[error("not allowed for the caller's role")]
     WrongRole,
+    /// The signed-in user's account is scheduled for deletion: only reading or cancelling that
+    /// is allowed (SQLSTATE PD001, raised by the per-request settings statement).
+    #[error("the account is scheduled for deletion")]
+    AccountPendingDeletion,
     /// A statement returned a shape its caller does not expect (a defect, never a panic).
     #[error("unexpected result: {0}")]
     UnexpectedResult(&'static str),
@@ -61,6 +65,7 @@ impl DbError {
             DbError::InvalidInput(_) => (400, "invalid_input"),
             DbError::NotFound => (404, "not_found"),
             DbError::WrongRole => (403, "forbidden"),
+            DbError::AccountPendingDeletion => (403, "account_pending_deletion"),
             DbError::Other(_) | DbError::UnexpectedResult(_) => (500, "database_error"),
         }
     }
@@ -75,6 +80,7 @@ impl DbError {
                 Cause::Wire(e) => e.code().map(SqlState::code),
                 Cause::Rest(failure) => failure.code.as_deref().filter(|c| is_sql_state(c)),
             },
+            DbError::AccountPendingDeletion => Some(ACCOUNT_PENDING_DELETION),
             DbError::NotFound | DbError::WrongRole | DbError::UnexpectedResult(_) => None,
         }
     }
@@ -82,6 +88,7 @@ impl DbError {
     /// The one classification of a server-reported SQLSTATE, shared by both data paths.
     pub fn from_sql_state(state: &str, cause: Cause) -> Self {
         match state.get(..2) {
+            _ if state == ACCOUNT_PENDING_DELETION => DbError::AccountPendingDeletion,
             Some("42") if state == SqlState::INSUFFICIENT_PRIVILEGE.code() => {
                 DbError::PermissionDenied(cause)
             }
@@ -94,6 +101,9 @@ impl DbError {
         }
     }
 }
+
+/// Raised for a user whose account deletion is pending (sql/migrations/0045).
+const ACCOUNT_PENDING_DELETION: &str = "PD001";
 
 /// Five characters of digits and upper-case letters: a SQLSTATE, not an API's own code.
 pub fn is_sql_state(code: &str) -> bool {

@@ -8,4 +8,5 @@ select set_config('search_path', '"public"', true),
        set_config('request.method', $3, true),
        set_config('request.path', $4, true),
        set_config('request.headers', $5, true),
-       set_config('request.cookies', '{}', true)
+       set_config('request.cookies', '{}', true),
+       private.refuse_pending_account($2, $3, $4)

@@ -162,6 +162,15 @@ fn cases() -> Vec<Case> {
             )],
         },
         Case {
+            // A table the attack matrix covers (tagged) that neither the account export nor the
+            // account purge would know of.
+            name: "account_data_rule_missing",
+            plant: clean_table("planted_unexported")
+                + "comment on table public.planted_unexported is
+                     'rls-matrix: tenant=none select=authenticated insert=none update=none delete=none truncate=none';",
+            expected: vec![("account_data_rule_missing", "public.planted_unexported")],
+        },
+        Case {
             // The correct form of each defect above: none of them may be reported.
             name: "near_misses_are_not_findings",
             plant: clean_table("near_miss")
@@ -179,7 +188,9 @@ fn cases() -> Vec<Case> {
                      language sql security definer set search_path = '' as 'select 1';
                    revoke execute on function public.near_miss_definer() from public, anon, authenticated;
                    grant execute on function public.near_miss_definer() to service_role;
-                   create table private.near_miss_internal (id int);",
+                   create table private.near_miss_internal (id int);
+                   comment on table public.near_miss is 'rls-matrix: tenant=none select=authenticated';
+                   select private.account_data_rule('public.near_miss', 'delete', '{owner}');",
             expected: vec![],
         },
     ]
