@@ -96,7 +96,7 @@ create or replace function private.account_export_rows()
       return query execute format(
         'select %L::text, to_jsonb(t) - $2 from %s t where %s',
         rule.relname, rule.rel,
-        (select string_agg(format('t.%I = $1', col), ' or ') from unnest(rule.user_columns) col))
+        (select string_agg(format('t.%I = $1', u.c), ' or ') from unnest(rule.user_columns) as u (c)))
         using caller, rule.omit_columns;
     end loop;
   end

@@ -205,7 +205,7 @@ create or replace function public.purge_account(p_user uuid, p_trigger text) ret
     loop
       if rule.on_account_purge = 'delete' then
         execute format('delete from %s t where %s', rule.rel,
-                       (select string_agg(format('t.%I = $1', col), ' or ') from unnest(rule.user_columns) col))
+                       (select string_agg(format('t.%I = $1', u.c), ' or ') from unnest(rule.user_columns) as u (c)))
           using p_user;
         get diagnostics n = row_count;
         changed := changed + n;
