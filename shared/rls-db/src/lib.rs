@@ -7,6 +7,8 @@
 //! functions run; none of them filters by tenant on RLS's behalf. [`DataPath`] is the interface
 //! a function codes against: this wire path, or PostgREST over HTTP (crate `rls-postgrest`).
 
+mod admission;
+pub mod api_keys;
 pub mod channels;
 mod data_path;
 pub mod email_events;
@@ -19,6 +21,7 @@ pub mod profiles;
 pub mod retention;
 mod rows;
 mod session;
+pub mod sessions;
 pub mod share_links;
 pub mod webhook_events;
 pub mod workspaces;
