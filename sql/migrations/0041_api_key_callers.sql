@@ -15,6 +15,10 @@ create trigger api_keys_audit
   after insert or delete or update of name, scopes, expires_at, revoked_at on public.api_keys
   for each row execute function private.audit_change('workspace_id', 'id');
 
+-- These per-request functions read the claims themselves: calling auth.uid()/auth.jwt() (SQL
+-- functions with their own search_path, so never inlined) from inside them cost about 250 µs a
+-- call on the loaded test machine, the direct read a few µs (BENCHMARKS.md).
+
 -- Refusals a credential check raises. SQLSTATE PT4xx is PostgREST's convention for "answer with
 -- HTTP 4xx"; the message is the stable error code the functions answer with (rls-db maps them).
 create or replace function private.admit_api_key(p_prefix text, p_key_sha256 bytea, p_scope text)
@@ -25,7 +29,7 @@ create or replace function private.admit_api_key(p_prefix text, p_key_sha256 byt
     found_key public.api_keys%rowtype;
   begin
     -- Only a request that came in without a user (the placeholder claims of a key caller).
-    if (select auth.uid()) is not null then
+    if nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' is not null then
       raise exception using errcode = 'PT401', message = 'invalid_api_key';
     end if;
     select * into found_key from public.api_keys k where k.prefix = p_prefix;
@@ -68,8 +72,8 @@ create or replace function private.api_key_workspace_id(p_scope text) returns uu
     select k.workspace_id
       from public.api_keys k
       join public.workspaces w on w.id = k.workspace_id and w.deleted_at is null
-     where (select auth.uid()) is null
-       and k.id::text = (select auth.jwt()) ->> 'api_key_id'
+     where nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' is null
+       and k.id::text = nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'api_key_id'
        and k.revoked_at is null
        and (k.expires_at is null or k.expires_at > pg_catalog.now())
        and p_scope = any (k.scopes)
@@ -82,7 +86,8 @@ create or replace function private.api_key_author() returns uuid
   language sql stable security definer set search_path = ''
   as $$
     select k.created_by from public.api_keys k
-     where (select auth.uid()) is null and k.id::text = (select auth.jwt()) ->> 'api_key_id'
+     where nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' is null
+       and k.id::text = nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'api_key_id'
   $$;
 revoke execute on function private.api_key_author() from public, anon, service_role;
 grant execute on function private.api_key_author() to authenticated;

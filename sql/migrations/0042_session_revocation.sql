@@ -33,7 +33,7 @@ end
 $$;
 
 -- Refuses the request (SQLSTATE PT401, code `session_revoked`) unless the caller's session is
--- live. Called by the data path right after the settings statement, as the token's role.
+-- live. Reads the claims directly, not through auth.uid() (see 0041: far cheaper per call). Called by the data path right after the settings statement, as the token's role.
 create or replace function private.require_live_session(p_session_id text) returns void
   language plpgsql stable security definer set search_path = ''
   as $$
@@ -42,7 +42,7 @@ create or replace function private.require_live_session(p_session_id text) retur
     if p_session_id ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
       if exists (select 1 from auth.sessions s
                   where s.id = p_session_id::uuid
-                    and s.user_id = (select auth.uid())
+                    and s.user_id = (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid
                     and (s.not_after is null or s.not_after > pg_catalog.now())) then
         return;
       end if;
@@ -58,7 +58,10 @@ grant execute on function private.require_live_session(text) to authenticated;
 create or replace function private.sign_out_everywhere() returns integer
   language sql volatile security definer set search_path = ''
   as $$
-    with ended as (delete from auth.sessions s where s.user_id = (select auth.uid()) returning 1)
+    with ended as (
+      delete from auth.sessions s
+       where s.user_id = (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid
+      returning 1)
     select count(*)::integer from ended
   $$;
 revoke execute on function private.sign_out_everywhere() from public, anon, service_role;
