@@ -20,12 +20,14 @@ macro_rules! check {
 }
 
 mod account;
+mod api_keys;
 mod channels;
 mod invitations;
 mod manager_reads;
 mod members;
 mod notes;
 mod profile;
+mod sessions;
 mod share_links;
 mod spa_journey;
 mod webhook_processing;
@@ -184,6 +186,8 @@ fn main() {
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
     trials.extend(account::trials());
+    trials.extend(api_keys::trials());
+    trials.extend(sessions::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

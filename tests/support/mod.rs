@@ -898,3 +898,63 @@ pub fn node_for_supabase_js() -> Result<Command, libtest_mimic::Failed> {
     }
     Ok(node)
 }
+
+// ---------------------------------------------------------------------------------------------
+// API keys and sessions (tests/api_keys.rs, tests/sessions.rs)
+
+/// An aal2 access token (ES256, the local JWKS) for `user`, signed in 10 s ago: what the API-key
+/// management routes need.
+pub fn aal2_headers(user: &str) -> [(&'static str, String); 1] {
+    let token = es256_user_token(&local_es256_key(), user, "aal2", Some(10));
+    [("authorization", bearer(&token))]
+}
+
+/// `POST /functions/v1/api-keys?workspace=` as `user` at aal2 with this JSON body, as sent.
+pub fn create_api_key_reply(user: &str, workspace: &str, body: &Value) -> Reply {
+    post(
+        &functions_url(&format!("api-keys?workspace={workspace}")),
+        &as_headers(&aal2_headers(user)),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Mints a key of `workspace` with `scopes` as its owner `user`; the reply (with `key`).
+pub fn create_api_key(user: &str, workspace: &str, scopes: &[&str]) -> Value {
+    let name = format!("e2e key {}", unique_suffix());
+    let body = serde_json::json!({ "name": name, "scopes": scopes });
+    let reply = create_api_key_reply(user, workspace, &body);
+    assert_eq!(reply.status, 201, "key created: {}", reply.body);
+    reply.json()
+}
+
+/// `send(method, /functions/v1/<path>)` with `X-Api-Key: key`.
+pub fn with_api_key(method: &str, path: &str, key: &str, body: Option<&Value>) -> Reply {
+    let body = body.map(Value::to_string);
+    send(
+        method,
+        &functions_url(path),
+        &[("x-api-key", key), ("content-type", "application/json")],
+        body.as_deref().map(str::as_bytes),
+    )
+}
+
+/// Signs `user` in as Supabase Auth does: a new row in `auth.sessions` and an access token
+/// (HS256, aal1) carrying its id as `session_id`. Returns (session id, token).
+pub fn start_session(user: &TestUser) -> (String, String) {
+    let session_id: String = superuser()
+        .query_one(
+            "insert into auth.sessions (id, user_id, aal) values (gen_random_uuid(), $1::text::uuid, 'aal1')
+             returning id::text",
+            &[&user.id],
+        )
+        .unwrap()
+        .get(0);
+    let mut claims = signed_in_claims(user, "aal1", None);
+    claims
+        .custom
+        .insert("session_id".into(), session_id.clone().into());
+    let token = HS256Key::from_bytes(var("SUPABASE_JWT_SECRET").as_bytes())
+        .authenticate(claims)
+        .unwrap();
+    (session_id, token)
+}

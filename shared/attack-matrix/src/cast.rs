@@ -9,11 +9,15 @@ use tokio_postgres::Client;
 use crate::tags::Principal;
 use crate::SetupError;
 
-/// The five kinds of attacker the matrix sends at every table and command, as ten identities:
-/// the share-link holder comes with an expired, a revoked and a valid token, each sent
-/// anonymously (how a shared row is read) and by a signed-in user of another tenant. The valid
-/// token opens one row (the cast's `shared_row_id`): anywhere else, and for anything but what the
-/// tag grants `share` on that row, it is an attack.
+/// The six kinds of attacker the matrix sends at every table and command, as fourteen
+/// identities: the share-link holder comes with an expired, a revoked and a valid token, each
+/// sent anonymously (how a shared row is read) and by a signed-in user of another tenant. The
+/// valid token opens one row (the cast's `shared_row_id`): anywhere else, and for anything but
+/// what the tag grants `share` on that row, it is an attack. The API-key caller comes with a
+/// revoked and an expired key of the victim tenant, another tenant's live key, and a live victim
+/// key whose only scope (`webhooks:read`) no table grants; each claims the victim workspace and
+/// every scope (the strongest claims a key caller could carry past `private.admit_api_key`), so
+/// the policies must re-read the key's row to refuse them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Attacker {
     Anon,
@@ -26,10 +30,14 @@ pub enum Attacker {
     SignedInRevokedShareLink,
     ValidShareLink,
     SignedInValidShareLink,
+    RevokedApiKey,
+    ExpiredApiKey,
+    OtherTenantApiKey,
+    ScopelessApiKey,
 }
 
 impl Attacker {
-    pub const ALL: [Attacker; 10] = [
+    pub const ALL: [Attacker; 14] = [
         Attacker::Anon,
         Attacker::Outsider,
         Attacker::PlainMember,
@@ -40,6 +48,10 @@ impl Attacker {
         Attacker::SignedInRevokedShareLink,
         Attacker::ValidShareLink,
         Attacker::SignedInValidShareLink,
+        Attacker::RevokedApiKey,
+        Attacker::ExpiredApiKey,
+        Attacker::OtherTenantApiKey,
+        Attacker::ScopelessApiKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +66,10 @@ impl Attacker {
             Attacker::SignedInRevokedShareLink => "outsider with a revoked share link",
             Attacker::ValidShareLink => "anon with a valid share link",
             Attacker::SignedInValidShareLink => "outsider with a valid share link",
+            Attacker::RevokedApiKey => "revoked API key",
+            Attacker::ExpiredApiKey => "expired API key",
+            Attacker::OtherTenantApiKey => "another tenant's API key",
+            Attacker::ScopelessApiKey => "API key without the scope",
         }
     }
 
@@ -61,7 +77,7 @@ impl Attacker {
     /// Anon callers are allowed only by `anon` (a dead share token is no `share`); signed-in
     /// non-members only by `authenticated`; the plain member also by `member` or by
     /// being the row's creator; a valid token's holders also by `share`, on the row it opens.
-    /// `admin` and `owner` never cover an attacker.
+    /// `admin` and `owner` never cover an attacker, nor does anything cover a key attacker.
     pub fn is_allowed(self, allowed: &[Principal], row: &Value, cast: &Cast) -> bool {
         allowed.iter().any(|principal| match (self, principal) {
             (
@@ -131,6 +147,22 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// An API-key caller as `private.admit_api_key` sets it (no `sub`), claiming the victim
+    /// workspace and every scope whatever its key's row says.
+    fn api_key(label: &str, key_id: &str, victim_tenant: &str) -> Self {
+        Identity {
+            label: format!("{label} {key_id}"),
+            role: "authenticated",
+            claims: json!({
+                "role": "authenticated", "api_key_id": key_id, "workspace_id": victim_tenant,
+                "scopes": ["notes:read", "notes:write", "webhooks:read"],
+            }),
+            headers: json!({}),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Cast {
     pub victim_tenant: String,
@@ -145,6 +177,13 @@ pub struct Cast {
     pub shared_row_id: String,
     pub share_token_expired: String,
     pub share_token_revoked: String,
+    /// Ids of the victim tenant's API keys: live with every scope (the legitimate `api_key:`
+    /// actor), revoked, expired, and live with only `webhooks:read`; and another tenant's live key.
+    pub api_key_valid: String,
+    pub api_key_revoked: String,
+    pub api_key_expired: String,
+    pub api_key_scopeless: String,
+    pub api_key_other_tenant: String,
 }
 
 impl Cast {
@@ -176,6 +215,11 @@ impl Cast {
             shared_row_id: need("shared_row_id")?,
             share_token_expired: need("share_token_expired")?,
             share_token_revoked: need("share_token_revoked")?,
+            api_key_valid: need("api_key_valid")?,
+            api_key_revoked: need("api_key_revoked")?,
+            api_key_expired: need("api_key_expired")?,
+            api_key_scopeless: need("api_key_scopeless")?,
+            api_key_other_tenant: need("api_key_other_tenant")?,
         };
         let users = [
             &cast.owner,
@@ -222,7 +266,19 @@ impl Cast {
                 headers: share(&self.share_token_valid),
                 ..Identity::user("outsider with a valid share link", &self.outsider)
             },
+            Attacker::RevokedApiKey => self.key("revoked API key", &self.api_key_revoked),
+            Attacker::ExpiredApiKey => self.key("expired API key", &self.api_key_expired),
+            Attacker::OtherTenantApiKey => {
+                self.key("another tenant's API key", &self.api_key_other_tenant)
+            }
+            Attacker::ScopelessApiKey => {
+                self.key("API key without the scope", &self.api_key_scopeless)
+            }
         }
+    }
+
+    fn key(&self, label: &str, key_id: &str) -> Identity {
+        Identity::api_key(label, key_id, &self.victim_tenant)
     }
 
     /// Whether this is the row the valid share-link token opens.
@@ -254,6 +310,8 @@ impl Cast {
                 ])
             }
             Principal::Share => return Ok(Vec::new()),
+            // The live key holds every scope a tag can name here.
+            Principal::ApiKey(_) => self.key("API key", &self.api_key_valid),
         }])
     }
 }
@@ -284,6 +342,11 @@ mod tests {
             shared_row_id: "n".into(),
             share_token_expired: "e".into(),
             share_token_revoked: "v".into(),
+            api_key_valid: "k".into(),
+            api_key_revoked: "kr".into(),
+            api_key_expired: "ke".into(),
+            api_key_scopeless: "ks".into(),
+            api_key_other_tenant: "ko".into(),
         }
     }
 
@@ -340,6 +403,37 @@ mod tests {
                 Attacker::ValidShareLink,
             ]
         );
+    }
+
+    #[test]
+    fn key_attackers_are_never_allowed_and_claim_the_victim_and_every_scope() {
+        let everything = [
+            Principal::Anon,
+            Principal::Authenticated,
+            Principal::Member,
+            Principal::Share,
+            Principal::ApiKey("notes:read".into()),
+        ];
+        let row = json!({ "id": "n" });
+        for attacker in [
+            Attacker::RevokedApiKey,
+            Attacker::ExpiredApiKey,
+            Attacker::OtherTenantApiKey,
+            Attacker::ScopelessApiKey,
+        ] {
+            assert!(
+                !attacker.is_allowed(&everything, &row, &cast()),
+                "{attacker:?}"
+            );
+            let identity = cast().attacker(attacker);
+            assert_eq!(identity.claims["workspace_id"], "w");
+            assert!(identity.claims.get("sub").is_none());
+            assert_eq!(identity.claims["scopes"].as_array().unwrap().len(), 3);
+        }
+        let legit = cast()
+            .legitimate(&Principal::ApiKey("notes:read".into()), &row)
+            .unwrap();
+        assert_eq!(legit[0].claims["api_key_id"], "k");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The generated attack matrix: for EVERY table in a schema the API roles can use, every command
 //! (select, insert, update, delete, truncate) and every attacker (anon, a user of another tenant,
 //! a plain member, a removed member, an expired, a revoked or a valid share-link token, each sent
-//! anonymously and by a signed-in user of another tenant), attempt the
+//! anonymously and by a signed-in user of another tenant, and API-key callers with a revoked, an
+//! expired, another tenant's or a scope-less key), attempt the
 //! access on each of a victim tenant's rows and require a denial: SQLSTATE 42501, or zero rows
 //! where a policy's USING hides them. The legitimate actor's same access is the control: it must
 //! succeed wherever the table's tag allows it, so a denial is never vacuous (a malformed attempt
@@ -55,6 +56,7 @@ pub async fn run(superuser: &Client, authenticator: &mut Client) -> Result<Repor
         authenticator,
         proven_users: BTreeSet::new(),
         share_proven: false,
+        api_key_proven: false,
     };
     for target in &classification.targets {
         for (index, victim) in target.victims.iter().enumerate() {
@@ -85,6 +87,8 @@ struct Run<'c> {
     proven_users: BTreeSet<String>,
     /// Whether a valid share-link token's legitimate access succeeded at least once.
     share_proven: bool,
+    /// Whether the victim's live API key's legitimate access succeeded at least once.
+    api_key_proven: bool,
 }
 
 impl Run<'_> {
@@ -117,8 +121,10 @@ impl Run<'_> {
                 if outcome.is_success(command) {
                     self.report.controls_passed += 1;
                     self.proven_users.extend(user_of(&identity));
-                    if *principal == Principal::Share {
-                        self.share_proven = true;
+                    match principal {
+                        Principal::Share => self.share_proven = true,
+                        Principal::ApiKey(_) => self.api_key_proven = true,
+                        _ => {}
                     }
                 } else {
                     let failure = format!("{}: {outcome}", identity.label);
@@ -160,6 +166,12 @@ impl Run<'_> {
             self.report.cast_problems.push(format!(
                 "the valid share-link token passed no control: no tag grants `share` on the row it opens ({}), or it opens nothing",
                 self.cast.shared_row_id
+            ));
+        }
+        if !self.api_key_proven {
+            self.report.cast_problems.push(format!(
+                "the live API key ({}) passed no control: no tag grants `api_key:…`, or the key is not live",
+                self.cast.api_key_valid
             ));
         }
         for (name, user) in [("owner", &self.cast.owner), ("member", &self.cast.member)] {

@@ -9,6 +9,7 @@
 //! <cond> := <col>:<value> | <col>:null | <col>:notnull
 //! <who>  := none | <principal>(,<principal>)*
 //! <principal> := anon | authenticated | member | admin | owner | share | creator:<col>
+//!                | api_key:<scope>
 //! ```
 //!
 //! `<t>`: which rows are the victim tenant's: `<col>` (rows whose column is the victim workspace
@@ -17,7 +18,8 @@
 //! `<who>`: who may run the command on those rows: `authenticated` is any signed-in user,
 //! `member`/`admin`/`owner` are of the victim tenant, `creator:<col>` the user whose id is in that
 //! column of the row, `share` whoever holds a valid share-link token (anonymous or signed in), on
-//! the one row it opens. Every command is stated.
+//! the one row it opens, `api_key:<scope>` a live API key of the victim tenant granting that
+//! scope (the claims `private.admit_api_key` sets: no `sub`). Every command is stated.
 //! `rows=`: the line covers only the rows meeting every condition (`<col>::text = <value>`, or
 //! the column is / is not NULL); with several lines each names its rows, and every victim row must
 //! fall under exactly one line.
@@ -98,6 +100,8 @@ pub enum Principal {
     Creator(String),
     /// Whoever holds a valid share-link token (anon or signed in), on the row it opens.
     Share,
+    /// A live API key of the victim tenant that grants this scope.
+    ApiKey(String),
 }
 
 impl fmt::Display for Principal {
@@ -110,6 +114,7 @@ impl fmt::Display for Principal {
             Principal::Owner => f.write_str("owner"),
             Principal::Creator(column) => write!(f, "creator:{column}"),
             Principal::Share => f.write_str("share"),
+            Principal::ApiKey(scope) => write!(f, "api_key:{scope}"),
         }
     }
 }
@@ -311,9 +316,10 @@ fn parse_principals(value: &str) -> Result<Vec<Principal>, TagError> {
                 "admin" => Principal::Admin,
                 "owner" => Principal::Owner,
                 "share" => Principal::Share,
-                _ => match word.strip_prefix("creator:") {
-                    Some(col) => Principal::Creator(column("creator:", col)?),
-                    None => return Err(TagError::UnknownPrincipal(word.to_owned())),
+                _ => match (word.strip_prefix("creator:"), word.strip_prefix("api_key:")) {
+                    (Some(col), _) => Principal::Creator(column("creator:", col)?),
+                    (_, Some(scope)) if !scope.is_empty() => Principal::ApiKey(scope.to_owned()),
+                    _ => return Err(TagError::UnknownPrincipal(word.to_owned())),
                 },
             })
         })

@@ -32,7 +32,11 @@ impl From<InputError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
-        ApiError::Db(error)
+        match error {
+            // A credential the database refused is answered like any guard refusal.
+            DbError::Refused(refusal) => ApiError::Refused(refusal),
+            error => ApiError::Db(error),
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 use std::cell::RefCell;
 
 use edge_guard::{
-    jwks_url, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig, MercadoPagoVerifier,
-    MetaSubscription, MetaVerifier, PaddleVerifier, SigningKey, StandardWebhooksVerifier,
-    SupabaseJwtVerifier, TenantUser, User, UserRequirement, VerifiedWebhook, DEFAULT_JWKS_TTL_SECS,
-    MERCADOPAGO_DEFAULT_TOLERANCE_SECS, PADDLE_DEFAULT_TOLERANCE_SECS,
+    jwks_url, ApiKeyClient, CronCaller, CronSecrets, JwkSet, JwksCache, JwtConfig,
+    MercadoPagoVerifier, MetaSubscription, MetaVerifier, PaddleVerifier, PresentedApiKey,
+    SigningKey, StandardWebhooksVerifier, SupabaseJwtVerifier, TenantUser, User, UserRequirement,
+    VerifiedWebhook, DEFAULT_JWKS_TTL_SECS, MERCADOPAGO_DEFAULT_TOLERANCE_SECS,
+    PADDLE_DEFAULT_TOLERANCE_SECS,
 };
 use worker::{Env, Fetch, Request};
 
@@ -262,4 +263,12 @@ pub(crate) fn cron_caller(req: &Request, env: &Env) -> Result<CronCaller, ApiErr
     let secrets = CronSecrets::new(secrets.iter().map(String::as_str))
         .ok_or(ApiError::NotConfigured("CRON_SECRETS"))?;
     Ok(secrets.verify(header(req, "x-cron-secret").as_deref())?)
+}
+
+/// The caller behind a well-formed `X-Api-Key`, for a route that needs `scope`. No secret and no
+/// lookup here: the key's prefix and SHA-256 are proven against the `api_keys` table in the
+/// request's own transaction, before the handler's statements run (`edge_guard::DbCheck::ApiKey`).
+pub(crate) fn api_key_caller(req: &Request, scope: &'static str) -> Result<ApiKeyClient, ApiError> {
+    let key = header(req, "x-api-key");
+    Ok(PresentedApiKey::parse(key.as_deref())?.caller(scope))
 }

@@ -4,7 +4,8 @@
 //! cannot drift from the code. `cargo run -p audit` reads the same declarations from source.
 
 use edge_guard::{
-    CronCaller, PublicEndpoint, Refusal, TenantUser, User, UserRequirement, VerifiedWebhook,
+    ApiKeyClient, CronCaller, PublicEndpoint, Refusal, TenantUser, User, UserRequirement,
+    VerifiedWebhook,
 };
 use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
@@ -78,6 +79,43 @@ impl Route {
             Box::pin(guards::tenant_user(req, env, requirement))
         }
         Self::guarded("tenant_user", method, path, requirement, admit, handler)
+    }
+
+    /// An API key in `X-Api-Key` on a route that needs `scope` → `Call<ApiKeyClient>`. The guard
+    /// only checks the key's shape; that it is live, of a live workspace and grants `scope` is
+    /// proven in the request's transaction before the handler's first statement runs. A handler
+    /// that answers without the database having admitted the key answers 503 `not_configured`
+    /// instead: an unproven key never gets a success.
+    pub fn api_key(
+        method: Option<Method>,
+        path: &'static str,
+        scope: &'static str,
+        handler: fn(Call<ApiKeyClient>) -> Handled,
+    ) -> Self {
+        let run = move |req: Request, env: Env| -> Handled {
+            Box::pin(async move {
+                let principal = guards::api_key_caller(&req, scope)?;
+                let proven = principal.clone();
+                let reply = handler(Call {
+                    principal,
+                    req,
+                    env,
+                })
+                .await?;
+                match proven.admitted() {
+                    true => Ok(reply),
+                    false => Err(ApiError::NotConfigured(
+                        "an API-key route whose handler reaches the database",
+                    )),
+                }
+            })
+        };
+        Self {
+            audience: Audience::of_guard("api_key", method.is_none()),
+            method,
+            path,
+            run: Box::new(run),
+        }
     }
 
     /// A Paddle-signed delivery → `Call<VerifiedWebhook>` (the body is already read; at most
@@ -403,7 +441,7 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
 /// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
-/// `tenant_user(requirement)`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
+/// `tenant_user(requirement)`, `api_key("scope")`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
 /// `mercadopago_webhook`, `standard_webhooks`, `cron_secret`, `public("reason")`.
 ///
 /// ```text

@@ -5,11 +5,9 @@
 //! whole key is stored, never the key: a leaked table does not leak keys. Callers send it as
 //! `X-Api-Key: rlse_…`.
 
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
 use crate::principal::ApiKeyClient;
 use crate::Refusal;
+use sha2::{Digest, Sha256};
 
 pub const API_KEY_SCHEME: &str = "rlse";
 const PREFIX_HEX_LEN: usize = 12;
@@ -22,18 +20,6 @@ pub const API_KEY_ENTROPY_BYTES: usize = PREFIX_HEX_LEN / 2 + SECRET_HEX_LEN / 2
 pub struct PresentedApiKey<'a> {
     prefix: &'a str,
     key: &'a str,
-}
-
-/// The row an operator stored for a key (the table is in sql/).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredApiKey {
-    pub id: String,
-    pub workspace_id: String,
-    pub prefix: String,
-    /// SHA-256 of the whole key text.
-    pub key_sha256: [u8; 32],
-    pub revoked: bool,
-    pub scopes: Vec<String>,
 }
 
 impl<'a> PresentedApiKey<'a> {
@@ -67,39 +53,12 @@ impl<'a> PresentedApiKey<'a> {
         self.prefix
     }
 
-    /// Checks the key against the row found by its prefix (`None`: no such row) and that the
-    /// key grants `required_scope`, if the route names one.
-    pub fn verify(
-        &self,
-        stored: Option<&StoredApiKey>,
-        required_scope: Option<&str>,
-    ) -> Result<ApiKeyClient, Refusal> {
-        let invalid = Refusal::unauthenticated("invalid_api_key", "the API key is not valid");
-        let stored = stored.ok_or(invalid.clone())?;
-        let matches = stored.prefix.as_bytes().ct_eq(self.prefix.as_bytes())
-            & hash_api_key(self.key).ct_eq(&stored.key_sha256);
-        if !bool::from(matches) {
-            return Err(invalid);
-        }
-        if stored.revoked {
-            return Err(Refusal::unauthenticated(
-                "revoked_api_key",
-                "the API key has been revoked",
-            ));
-        }
-        if let Some(scope) = required_scope {
-            if !stored.scopes.iter().any(|s| s == scope) {
-                return Err(Refusal::forbidden(
-                    "insufficient_scope",
-                    "the API key does not grant this action",
-                ));
-            }
-        }
-        Ok(ApiKeyClient::new(
-            stored.id.clone(),
-            stored.workspace_id.clone(),
-            stored.scopes.clone(),
-        ))
+    /// The caller this key claims to be, for a route that needs `scope`. Only the prefix and
+    /// the key's SHA-256 go on: the data path proves them against the `api_keys` table in the
+    /// request's own transaction (`private.admit_api_key`), which is the truth about revocation,
+    /// expiry, scopes and the key's workspace.
+    pub fn caller(&self, scope: &'static str) -> ApiKeyClient {
+        ApiKeyClient::new(self.prefix.to_owned(), hash_api_key(self.key), scope)
     }
 }
 
@@ -133,86 +92,33 @@ pub fn mint_api_key(entropy: &[u8; API_KEY_ENTROPY_BYTES]) -> MintedApiKey {
 mod tests {
     use super::*;
 
-    const WS: &str = "a0000000-0000-4000-8000-00000000000a";
-
     fn minted() -> MintedApiKey {
         // 0xab: hex letters, so case matters.
         mint_api_key(&[0xab; API_KEY_ENTROPY_BYTES])
     }
 
-    fn stored(minted: &MintedApiKey) -> StoredApiKey {
-        StoredApiKey {
-            id: "key-1".into(),
-            workspace_id: WS.into(),
-            prefix: minted.prefix.clone(),
-            key_sha256: hex::decode(&minted.key_sha256_hex)
-                .unwrap()
-                .try_into()
-                .unwrap(),
-            revoked: false,
-            scopes: vec!["notes:read".into()],
-        }
-    }
-
     #[test]
-    fn a_minted_key_parses_gives_its_prefix_and_verifies() {
+    fn a_minted_key_parses_and_claims_its_prefix_and_hash() {
         let minted = minted();
         assert_eq!(minted.key.len(), 5 + 12 + 1 + 64);
         let presented = PresentedApiKey::parse(Some(&minted.key)).unwrap();
         assert_eq!(presented.prefix(), minted.prefix);
-        let client = presented
-            .verify(Some(&stored(&minted)), Some("notes:read"))
-            .unwrap();
-        assert_eq!((client.key_id(), client.workspace_id()), ("key-1", WS));
+        let caller = presented.caller("notes:read");
+        assert_eq!(caller.key_prefix(), minted.prefix);
+        assert_eq!(hex::encode(caller.key_sha256()), minted.key_sha256_hex);
+        assert_eq!(caller.required_scope(), "notes:read");
     }
 
     #[test]
-    fn refuses_a_wrong_secret_under_a_known_prefix() {
+    fn another_secret_under_the_same_prefix_claims_another_hash() {
         let minted = minted();
         let last = if minted.key.ends_with('0') { "1" } else { "0" };
         let forged = format!("{}{last}", &minted.key[..minted.key.len() - 1]);
-        let refusal = PresentedApiKey::parse(Some(&forged))
+        let caller = PresentedApiKey::parse(Some(&forged))
             .unwrap()
-            .verify(Some(&stored(&minted)), None)
-            .unwrap_err();
-        assert_eq!((refusal.status, refusal.code), (401, "invalid_api_key"));
-        let no_row = PresentedApiKey::parse(Some(&minted.key))
-            .unwrap()
-            .verify(None, None)
-            .unwrap_err();
-        assert_eq!(no_row.code, "invalid_api_key");
-    }
-
-    #[test]
-    fn refuses_a_row_of_another_prefix() {
-        let minted = minted();
-        let other = mint_api_key(&[9u8; API_KEY_ENTROPY_BYTES]);
-        let refusal = PresentedApiKey::parse(Some(&minted.key))
-            .unwrap()
-            .verify(Some(&stored(&other)), None)
-            .unwrap_err();
-        assert_eq!(refusal.code, "invalid_api_key");
-    }
-
-    #[test]
-    fn refuses_revoked_keys_and_missing_scopes() {
-        let minted = minted();
-        let presented = PresentedApiKey::parse(Some(&minted.key)).unwrap();
-        let mut row = stored(&minted);
-        assert_eq!(
-            presented
-                .verify(Some(&row), Some("billing:write"))
-                .unwrap_err(),
-            Refusal::forbidden(
-                "insufficient_scope",
-                "the API key does not grant this action"
-            )
-        );
-        row.revoked = true;
-        assert_eq!(
-            presented.verify(Some(&row), None).unwrap_err().code,
-            "revoked_api_key"
-        );
+            .caller("notes:read");
+        assert_eq!(caller.key_prefix(), minted.prefix);
+        assert_ne!(hex::encode(caller.key_sha256()), minted.key_sha256_hex);
     }
 
     #[test]

@@ -54,7 +54,7 @@ mod webhook;
 mod whatsapp_ownership;
 
 pub use api_key::{
-    hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, StoredApiKey, API_KEY_ENTROPY_BYTES,
+    hash_api_key, mint_api_key, MintedApiKey, PresentedApiKey, API_KEY_ENTROPY_BYTES,
     API_KEY_SCHEME,
 };
 pub use cron::CronSecrets;
@@ -64,8 +64,8 @@ pub use mercadopago::{MercadoPagoVerifier, MERCADOPAGO_DEFAULT_TOLERANCE_SECS};
 pub use meta::{MetaSubscription, MetaVerifier};
 pub use paddle::{PaddleVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
 pub use principal::{
-    Aal, ApiKeyClient, CronCaller, CronTrigger, DbPrincipal, DbRole, PublicEndpoint, TenantUser,
-    User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
+    Aal, ApiKeyClient, CronCaller, CronTrigger, DbCheck, DbPrincipal, DbRole, PublicEndpoint,
+    TenantUser, User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
 };
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;

@@ -184,30 +184,59 @@ impl TenantUser {
     }
 }
 
-/// A server-to-server caller that presented a live API key of one workspace.
-#[derive(Debug, Clone)]
+/// A server-to-server caller that presented a well-formed API key (`X-Api-Key`) on a route that
+/// needs `required_scope`. Whether the key is live, of a live workspace and grants the scope is
+/// decided in Postgres, in the request's own transaction, before any of the handler's statements
+/// run ([`DbCheck::ApiKey`]): the table is the truth, so revocation and expiry act at once.
+/// Its `Debug` never shows the key's hash.
+#[derive(Clone)]
 pub struct ApiKeyClient {
-    key_id: String,
-    workspace_id: String,
-    scopes: Vec<String>,
+    key_prefix: String,
+    key_sha256: [u8; 32],
+    required_scope: &'static str,
+    /// Set once the database admitted the key; shared by clones, so the route that made the
+    /// caller can tell whether its handler ever had the key proven.
+    admitted: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl std::fmt::Debug for ApiKeyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyClient")
+            .field("key_prefix", &self.key_prefix)
+            .field("required_scope", &self.required_scope)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiKeyClient {
-    pub(crate) fn new(key_id: String, workspace_id: String, scopes: Vec<String>) -> Self {
+    pub(crate) fn new(
+        key_prefix: String,
+        key_sha256: [u8; 32],
+        required_scope: &'static str,
+    ) -> Self {
         Self {
-            key_id,
-            workspace_id,
-            scopes,
+            key_prefix,
+            key_sha256,
+            required_scope,
+            admitted: std::rc::Rc::default(),
         }
     }
-    pub fn key_id(&self) -> &str {
-        &self.key_id
+    /// Whether the database has admitted this key (in any transaction of this request).
+    pub fn admitted(&self) -> bool {
+        self.admitted.get()
     }
-    pub fn workspace_id(&self) -> &str {
-        &self.workspace_id
+    /// The key's public prefix: unique per key, so it names the key (the account a rate limit
+    /// counts for a key caller). Not proof of the key: that is the database's check.
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
     }
-    pub fn scopes(&self) -> &[String] {
-        &self.scopes
+    /// SHA-256 of the presented key, as the table stores it.
+    pub fn key_sha256(&self) -> &[u8; 32] {
+        &self.key_sha256
+    }
+    /// The scope the route declared.
+    pub fn required_scope(&self) -> &'static str {
+        self.required_scope
     }
 }
 
@@ -388,6 +417,38 @@ pub trait DbPrincipal: sealed::Sealed {
     fn db_role(&self) -> DbRole;
     /// The JSON PostgREST would put in `request.jwt.claims` for this caller.
     fn jwt_claims(&self) -> Value;
+    /// What the database must still confirm, in the request's transaction and before the
+    /// handler's statements, for this caller to hold.
+    fn db_check(&self) -> Option<DbCheck<'_>> {
+        None
+    }
+    /// Called by the data path once [`Self::db_check`] passed.
+    fn db_check_passed(&self) {}
+}
+
+/// A check the data path runs right after the request's settings, in the same flight (no extra
+/// round trip); a failed check aborts the transaction, so nothing the handler sent runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbCheck<'a> {
+    /// The token's session must still exist in `auth.sessions` (signing out everywhere deletes
+    /// it): `private.require_live_session`, else 401 `session_revoked`.
+    LiveSession { session_id: &'a str },
+    /// The key must be a live key of a live workspace granting `scope`; its row's claims replace
+    /// the placeholder ones: `private.admit_api_key`, else 401 `invalid_api_key`,
+    /// `revoked_api_key`, `expired_api_key` or 403 `insufficient_scope`.
+    ApiKey {
+        prefix: &'a str,
+        key_sha256: &'a [u8; 32],
+        scope: &'static str,
+    },
+}
+
+impl DbCheck<'_> {
+    /// Whether the check writes: admitting a key records its last use (at most once a minute),
+    /// so a key caller's transaction is read-write even for a read.
+    pub fn writes(&self) -> bool {
+        matches!(self, DbCheck::ApiKey { .. })
+    }
 }
 
 impl sealed::Sealed for User {}
@@ -397,6 +458,11 @@ impl DbPrincipal for User {
     }
     fn jwt_claims(&self) -> Value {
         self.claims.clone()
+    }
+    fn db_check(&self) -> Option<DbCheck<'_>> {
+        self.session_id
+            .as_deref()
+            .map(|session_id| DbCheck::LiveSession { session_id })
     }
 }
 
@@ -408,23 +474,32 @@ impl DbPrincipal for TenantUser {
     fn jwt_claims(&self) -> Value {
         self.user.jwt_claims()
     }
+    fn db_check(&self) -> Option<DbCheck<'_>> {
+        self.user.db_check()
+    }
 }
 
 // An API key acts as `authenticated` without a `sub`: user policies (`auth.uid() = …`) grant it
-// nothing, and a policy for keys can read the workspace the key belongs to from `auth.jwt()`.
-// Never service_role: RLS stays the backstop for server callers too.
+// nothing. Until `private.admit_api_key` replaces them, its claims name no key, so nothing the
+// key policies check is granted either. Never service_role: RLS stays the backstop for server
+// callers too.
 impl sealed::Sealed for ApiKeyClient {}
 impl DbPrincipal for ApiKeyClient {
     fn db_role(&self) -> DbRole {
         DbRole::Authenticated
     }
     fn jwt_claims(&self) -> Value {
-        json!({
-            "role": "authenticated",
-            "api_key_id": self.key_id,
-            "workspace_id": self.workspace_id,
-            "scopes": self.scopes,
+        json!({ "role": "authenticated" })
+    }
+    fn db_check(&self) -> Option<DbCheck<'_>> {
+        Some(DbCheck::ApiKey {
+            prefix: &self.key_prefix,
+            key_sha256: &self.key_sha256,
+            scope: self.required_scope,
         })
+    }
+    fn db_check_passed(&self) {
+        self.admitted.set(true);
     }
 }
 
@@ -538,11 +613,42 @@ mod tests {
     }
 
     #[test]
-    fn api_key_clients_never_bypass_rls() {
-        let client = ApiKeyClient::new("k1".into(), WS.into(), vec!["notes:read".into()]);
+    fn api_key_clients_never_bypass_rls_and_are_checked_in_the_database() {
+        let client = ApiKeyClient::new("0123456789ab".into(), [7; 32], "notes:read");
         assert_eq!(client.db_role(), DbRole::Authenticated);
-        let claims = client.jwt_claims();
-        assert_eq!(claims["workspace_id"], WS);
-        assert!(claims.get("sub").is_none());
+        assert_eq!(client.jwt_claims(), json!({ "role": "authenticated" }));
+        assert_eq!(
+            client.db_check(),
+            Some(DbCheck::ApiKey {
+                prefix: "0123456789ab",
+                key_sha256: &[7; 32],
+                scope: "notes:read"
+            })
+        );
+        assert!(!format!("{client:?}").contains("07, 07"));
+        let handed_to_the_handler = client.clone();
+        assert!(!client.admitted());
+        handed_to_the_handler.db_check_passed();
+        assert!(client.admitted());
+    }
+
+    #[test]
+    fn a_token_with_a_session_is_checked_against_the_session_store() {
+        let with_session = User::from_verified_claims(
+            Some("aaaaaaaa-0000-4000-8000-000000000001".into()),
+            DbRole::Authenticated,
+            Aal::Aal1,
+            Some("5e551011-0000-4000-8000-000000000001".into()),
+            None,
+            json!({}),
+            "t",
+        );
+        let check = Some(DbCheck::LiveSession {
+            session_id: "5e551011-0000-4000-8000-000000000001",
+        });
+        assert_eq!(with_session.db_check(), check);
+        let tenant = TenantUser::new(with_session, Some(WS)).unwrap();
+        assert_eq!(tenant.db_check(), check);
+        assert_eq!(user(json!({})).db_check(), None);
     }
 }

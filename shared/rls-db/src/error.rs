@@ -32,6 +32,11 @@ pub enum DbError {
     /// A statement returned a shape its caller does not expect (a defect, never a panic).
     #[error("unexpected result: {0}")]
     UnexpectedResult(&'static str),
+    /// A refusal with its own stable answer: the database refused the caller's credential (a
+    /// signed-out session, an API key that is not live or lacks the scope), or a query found
+    /// the named workspace not the caller's. Answered as that refusal.
+    #[error("refused: {}", .0.code)]
+    Refused(edge_guard::Refusal),
 }
 
 /// What failed underneath, as the data path in use reported it.
@@ -67,6 +72,7 @@ impl DbError {
             DbError::WrongRole => (403, "forbidden"),
             DbError::AccountPendingDeletion => (403, "account_pending_deletion"),
             DbError::Other(_) | DbError::UnexpectedResult(_) => (500, "database_error"),
+            DbError::Refused(refusal) => (refusal.status, refusal.code),
         }
     }
 
@@ -81,7 +87,10 @@ impl DbError {
                 Cause::Rest(failure) => failure.code.as_deref().filter(|c| is_sql_state(c)),
             },
             DbError::AccountPendingDeletion => Some(ACCOUNT_PENDING_DELETION),
-            DbError::NotFound | DbError::WrongRole | DbError::UnexpectedResult(_) => None,
+            DbError::NotFound
+            | DbError::WrongRole
+            | DbError::UnexpectedResult(_)
+            | DbError::Refused(_) => None,
         }
     }
 
@@ -115,6 +124,12 @@ pub fn is_sql_state(code: &str) -> bool {
 
 impl From<tokio_postgres::Error> for DbError {
     fn from(error: tokio_postgres::Error) -> Self {
+        if let Some(refusal) = error
+            .as_db_error()
+            .and_then(|e| crate::admission::refusal_for(e.code().code(), e.message()))
+        {
+            return DbError::Refused(refusal);
+        }
         match error.code().map(|state| state.code().to_owned()) {
             Some(state) => DbError::from_sql_state(&state, error.into()),
             // No SQLSTATE, so not a server error: the connection itself failed (closed, I/O,

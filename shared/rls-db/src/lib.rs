@@ -8,6 +8,8 @@
 //! a function codes against: this wire path, or PostgREST over HTTP (crate `rls-postgrest`).
 
 pub mod account;
+mod admission;
+pub mod api_keys;
 pub mod channels;
 mod data_path;
 pub mod email_events;
@@ -20,6 +22,7 @@ pub mod profiles;
 pub mod retention;
 mod rows;
 mod session;
+pub mod sessions;
 pub mod share_links;
 pub mod webhook_events;
 pub mod workspaces;

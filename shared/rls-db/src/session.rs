@@ -43,7 +43,7 @@ pub async fn begin_as<'c>(
     access: Access,
     request: &RequestInfo,
 ) -> Result<Transaction<'c>, DbError> {
-    let transaction = start(client, access).await?;
+    let transaction = start(client, principal, access).await?;
     apply_settings(&transaction, principal, request).await?;
     Ok(transaction)
 }
@@ -65,7 +65,7 @@ pub async fn run_as<P: DbPrincipal, T>(
     request: &RequestInfo,
     work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> Work<'t, T>,
 ) -> Result<T, DbError> {
-    let transaction = start(client, access).await?;
+    let transaction = start(client, principal, access).await?;
     // `join` polls the settings first, so their request is written before `work`'s.
     let (settings, value) = join(
         apply_settings(&transaction, principal, request),
@@ -78,7 +78,14 @@ pub async fn run_as<P: DbPrincipal, T>(
     Ok(value)
 }
 
-async fn start(client: &mut Client, access: Access) -> Result<Transaction<'_>, DbError> {
+async fn start<'c>(
+    client: &'c mut Client,
+    principal: &impl DbPrincipal,
+    access: Access,
+) -> Result<Transaction<'c>, DbError> {
+    // A check that writes (a key's last use) needs a read-write transaction even for a read.
+    let writes = principal.db_check().is_some_and(|check| check.writes());
+    let access = if writes { Access::ReadWrite } else { access };
     Ok(client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
@@ -87,7 +94,25 @@ async fn start(client: &mut Client, access: Access) -> Result<Transaction<'_>, D
         .await?)
 }
 
+/// The settings statement, then the principal's database check (if it has one) in the same
+/// flight: both are written before the caller's work is polled, so they run first.
 async fn apply_settings(
+    transaction: &Transaction<'_>,
+    principal: &impl DbPrincipal,
+    request: &RequestInfo,
+) -> Result<(), DbError> {
+    let (settings, check) = join(
+        settings_statement(transaction, principal, request),
+        crate::admission::run_check(transaction, principal.db_check()),
+    )
+    .await;
+    settings?;
+    check?;
+    principal.db_check_passed();
+    Ok(())
+}
+
+async fn settings_statement(
     transaction: &Transaction<'_>,
     principal: &impl DbPrincipal,
     request: &RequestInfo,

@@ -1,4 +1,4 @@
-// An API-key caller exists only after the stored hash matched.
+// An API-key caller exists only from a presented key that parsed (its route's guard).
 fn main() {
-    let _ = edge_guard::ApiKeyClient::new("key".into(), "workspace".into(), vec![]);
+    let _ = edge_guard::ApiKeyClient::new("0123456789ab".into(), [0; 32], "notes:read");
 }
