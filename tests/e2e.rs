@@ -20,6 +20,7 @@ macro_rules! check {
 }
 
 mod channels;
+mod files;
 mod invitations;
 mod manager_reads;
 mod members;
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(files::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

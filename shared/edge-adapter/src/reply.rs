@@ -18,6 +18,8 @@ pub enum Reply {
     },
     /// Another worker's response, passed on unchanged (the gateway).
     Forwarded(Response),
+    /// A streamed body (a stored file), built with its headers and the security headers.
+    Stream(Response),
 }
 
 impl Reply {
@@ -58,7 +60,7 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
     match outcome {
         Ok(Reply::Json { status, body }) => json_response(status, body),
         Ok(Reply::Text { status, body }) => response(status, "text/plain; charset=utf-8", body),
-        Ok(Reply::Forwarded(response)) => Ok(response),
+        Ok(Reply::Forwarded(response) | Reply::Stream(response)) => Ok(response),
         Err(error) => {
             let (status, code, message) = error.status_code_message();
             let fields = [("status", status.into()), ("code", code.into())];

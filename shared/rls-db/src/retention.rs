@@ -12,6 +12,10 @@ use crate::DbError;
 /// Processed webhook events are kept this long unless configured otherwise.
 pub const DEFAULT_WEBHOOK_RETENTION_DAYS: i32 = 90;
 
+/// Originals of uploaded files are kept this long unless configured otherwise (the processed
+/// copy stays).
+pub const DEFAULT_FILE_ORIGINAL_RETENTION_DAYS: i32 = 30;
+
 /// Deleted workspaces and notes stay restorable this long unless configured otherwise.
 pub const DEFAULT_SOFT_DELETE_GRACE_DAYS: i32 = 30;
 
@@ -54,12 +58,17 @@ async fn run_job(
     caller: &CronCaller,
     days: i32,
 ) -> Result<i64, DbError> {
-    let trigger = match caller.trigger() {
-        CronTrigger::Schedule { .. } => "schedule",
-        CronTrigger::Http => "http",
-    };
+    let trigger = trigger_name(caller);
     let rows = tx
         .query_typed(statement, &[(&days, Type::INT4), (&trigger, Type::TEXT)])
         .await?;
     single_value(rows)
+}
+
+/// How a job's run is recorded in `cron_runs.trigger`.
+pub(crate) fn trigger_name(caller: &CronCaller) -> &'static str {
+    match caller.trigger() {
+        CronTrigger::Schedule { .. } => "schedule",
+        CronTrigger::Http => "http",
+    }
 }
