@@ -22,6 +22,7 @@ macro_rules! check {
 mod account;
 mod api_keys;
 mod channels;
+mod files;
 mod invitations;
 mod manager_reads;
 mod members;
@@ -188,6 +189,7 @@ fn main() {
     trials.extend(account::trials());
     trials.extend(api_keys::trials());
     trials.extend(sessions::trials());
+    trials.extend(files::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

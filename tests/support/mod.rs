@@ -525,12 +525,20 @@ pub fn platform() -> Option<Background> {
 // Workspaces, members, invitations, profiles: the SPA's calls, reusable by any journey.
 
 pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    finish(run(method, url, headers, body))
+}
+
+fn run(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
     let mut request = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(body.unwrap_or_default().to_vec()).unwrap();
-    finish(agent().run(request))
+    agent().run(request.body(body.unwrap_or_default().to_vec()).unwrap())
 }
 
 pub fn put(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
@@ -957,4 +965,54 @@ pub fn start_session(user: &TestUser) -> (String, String) {
         .authenticate(claims)
         .unwrap();
     (session_id, token)
+// Files (tests/files.rs): binary bodies both ways.
+
+/// A reply whose body is kept as bytes (a downloaded file), with the headers a download sets.
+pub struct BinaryReply {
+    pub status: u16,
+    pub content_type: String,
+    pub disposition: String,
+    pub body: Vec<u8>,
+}
+
+/// `method url` with these headers and body, the answer's body kept as bytes.
+pub fn send_binary(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> BinaryReply {
+    let mut response = run(method, url, headers, body).expect("the platform answered");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(16 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    BinaryReply {
+        status: response.status().as_u16(),
+        content_type,
+        disposition,
+        body,
+    }
+}
+
+impl BinaryReply {
+    /// The reply as text, for checking a JSON error.
+    pub fn text(&self) -> Reply {
+        Reply {
+            status: self.status,
+            content_type: self.content_type.clone(),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
 }

@@ -1,19 +1,21 @@
 //! Retention jobs: processed webhook events, workspaces and notes past their deletion grace
 //! period, audit entries past their retention, old rate-limit windows (one transaction); then
 //! each account whose deletion grace period is over: its auth user removed through Supabase Auth's
-//! admin API, then its rows (one transaction per account). On the platform's schedule
+//! admin API, then its rows (one transaction per account); then uploaded files' originals past
+//! their retention are deleted from R2 (their processed copies stay). On the platform's schedule
 //! (`[triggers] crons`), or `POST` with `X-Cron-Secret`. A scheduled run cannot report failure to
 //! anyone, so every job records itself in `cron_runs` and a failure is logged.
 
 use edge_adapter::{
-    delete_auth_user, in_transaction, optional_number, request_info, Access, ApiError, Call, Reply,
+    delete_auth_user, in_transaction, optional_number, purge_file_originals, request_info, Access, ApiError, Call, Reply,
     ScheduledCall,
 };
 use edge_guard::CronCaller;
 use rls_db::retention::{
     due_account_deletions, purge_account, purge_audit_log, purge_processed_webhook_events,
     purge_rate_limit_windows, purge_soft_deleted, DEFAULT_AUDIT_RETENTION_MONTHS,
-    DEFAULT_RATE_LIMIT_RETENTION_DAYS, DEFAULT_SOFT_DELETE_GRACE_DAYS,
+    DEFAULT_FILE_ORIGINAL_RETENTION_DAYS, DEFAULT_RATE_LIMIT_RETENTION_DAYS,
+    DEFAULT_SOFT_DELETE_GRACE_DAYS,
     DEFAULT_WEBHOOK_RETENTION_DAYS,
 };
 use rls_db::RequestInfo;
@@ -33,12 +35,13 @@ async fn run_on_schedule(call: ScheduledCall) -> Result<String, ApiError> {
     let purged = purge(&call.principal, &call.request_info(), &call.env).await?;
     Ok(format!(
         "purged {} processed webhook events, {} soft-deleted rows, {} audit entries, \
-         {} rate-limit windows, {} accounts",
+         {} rate-limit windows, {} accounts, {} file originals",
         purged.webhook_events,
         purged.soft_deleted,
         purged.audit_log,
         purged.rate_limit_windows,
-        purged.accounts
+        purged.accounts,
+        purged.file_originals
     ))
 }
 
@@ -53,6 +56,7 @@ async fn run_over_http(call: Call<CronCaller>) -> Result<Reply, ApiError> {
             "audit_log_purged": purged.audit_log,
             "rate_limit_windows_purged": purged.rate_limit_windows,
             "accounts_purged": purged.accounts,
+            "file_originals_purged": purged.file_originals,
         }),
     ))
 }
@@ -64,6 +68,7 @@ struct Purged {
     audit_log: i64,
     rate_limit_windows: i64,
     accounts: i64,
+    file_originals: i64,
 }
 
 /// Each period is a var with the documented default (README, Retention).
@@ -72,6 +77,7 @@ struct Periods {
     soft_delete_grace_days: i32,
     audit_retention_months: i32,
     rate_limit_retention_days: i32,
+    file_original_retention_days: i32,
 }
 
 impl Periods {
@@ -85,6 +91,8 @@ impl Periods {
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_MONTHS),
             rate_limit_retention_days: optional_number(env, "RATE_LIMIT_RETENTION_DAYS")?
                 .unwrap_or(DEFAULT_RATE_LIMIT_RETENTION_DAYS),
+            file_original_retention_days: optional_number(env, "FILE_ORIGINAL_RETENTION_DAYS")?
+                .unwrap_or(DEFAULT_FILE_ORIGINAL_RETENTION_DAYS),
         })
     }
 }
@@ -115,6 +123,7 @@ async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<
                     )
                     .await?,
                     accounts: 0,
+                    file_originals: 0,
                 };
                 Ok((purged, due_account_deletions(tx, caller).await?))
             })
@@ -135,5 +144,7 @@ async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<
         .await?;
         purged.accounts += i64::from(changed > 0);
     }
+    purged.file_originals =
+        purge_file_originals(env, caller, request, periods.file_original_retention_days).await?;
     Ok(purged)
 }

@@ -12,7 +12,7 @@ use api_input::{Number, Uuid};
 use edge_adapter::{json_body, required_query_uuid, Access, ApiError, Call, Reply};
 use edge_guard::{PublicEndpoint, TenantUser, User, UserRequirement};
 use rls_db::managed;
-use rls_db::share_links::{self, DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS};
+use rls_db::share_links::{self, Shared, DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS};
 use serde::Deserialize;
 
 edge_adapter::serve! {
@@ -43,8 +43,9 @@ async fn create_link(mut call: Call<User>) -> Result<Reply, ApiError> {
     let days = link
         .expires_in_days
         .map_or(DEFAULT_EXPIRY_DAYS, |days| days.get() as i32);
+    let note = Shared::Note(link.note_id.as_str().to_owned());
     call.answer_from_db(Access::ReadWrite, 201, move |tx, _user| {
-        Box::pin(async move { share_links::create(tx, link.note_id.as_str(), days).await })
+        Box::pin(async move { share_links::create(tx, &note, days).await })
     })
     .await
 }

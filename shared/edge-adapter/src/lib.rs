@@ -7,6 +7,7 @@ mod browser;
 mod config;
 mod db;
 mod error;
+mod files;
 mod guards;
 mod log;
 mod mail;
@@ -21,11 +22,17 @@ pub use auth_admin::delete_auth_user;
 pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
+pub use files::{
+    delete_file, delete_user_objects, delete_workspace_objects, purge_file_originals, send_file,
+    store_file,
+};
 pub use guards::MetaChallenge;
 pub use log::{log_event, Level};
 pub use mail::send_invitation;
 pub use reply::{respond, Reply};
-pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
+pub use request::{
+    json_body, query_integer, query_text, query_uuid, raw_body, required_query_uuid,
+};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use stream::ChannelSink;

@@ -18,8 +18,8 @@ pub enum Reply {
     },
     /// Another worker's response, passed on unchanged (the gateway).
     Forwarded(Response),
-    /// A response whose body is still being written (`Call::stream_json_from_db`); its headers
-    /// are set already.
+    /// A response whose body is still being written (`Call::stream_json_from_db`, a stored
+    /// file); its headers, the security headers among them, are set already.
     Streamed(Response),
 }
 

@@ -56,7 +56,7 @@ pub fn query_integer(
 }
 
 /// A query-string parameter as sent (the first one when repeated).
-pub(crate) fn query_text(req: &Request, name: &str) -> Option<String> {
+pub fn query_text(req: &Request, name: &str) -> Option<String> {
     req.url()
         .ok()?
         .query_pairs()
@@ -105,6 +105,12 @@ pub(crate) async fn read_body_capped(req: &mut Request, max: usize) -> Result<Ve
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The raw body, at most `max` bytes (413 `payload_too_large` beyond, refused while it is still
+/// arriving): for uploads, whose bytes are checked by their own policy.
+pub async fn raw_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
+    read_body_capped(req, max).await
 }
 
 /// The body parsed into the endpoint's input type `T` (see the `api-input` crate): at most `max`

@@ -14,6 +14,7 @@ pub mod channels;
 mod data_path;
 pub mod email_events;
 mod error;
+pub mod files;
 pub mod invitations;
 pub mod managed;
 pub mod members;

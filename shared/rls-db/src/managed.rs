@@ -74,7 +74,7 @@ pub async fn share_links(tx: &Transaction<'_>, workspace_id: &str) -> Result<Str
     for_managers(
         tx,
         "select coalesce(json_agg(json_build_object(
-                  'id', s.id, 'workspace_id', s.workspace_id, 'note_id', s.note_id,
+                  'id', s.id, 'workspace_id', s.workspace_id, 'note_id', s.note_id, 'file_id', s.file_id,
                   'created_by', s.created_by, 'created_at', s.created_at,
                   'expires_at', s.expires_at, 'revoked_at', s.revoked_at)
                   order by s.created_at desc, s.id), '[]')::text

@@ -13,6 +13,10 @@ use crate::DbError;
 /// Processed webhook events are kept this long unless configured otherwise.
 pub const DEFAULT_WEBHOOK_RETENTION_DAYS: i32 = 90;
 
+/// Originals of uploaded files are kept this long unless configured otherwise (the processed
+/// copy stays).
+pub const DEFAULT_FILE_ORIGINAL_RETENTION_DAYS: i32 = 30;
+
 /// Deleted workspaces and notes stay restorable this long unless configured otherwise.
 pub const DEFAULT_SOFT_DELETE_GRACE_DAYS: i32 = 30;
 
@@ -137,7 +141,8 @@ async fn run_job(
     single_value(rows)
 }
 
-fn trigger_name(caller: &CronCaller) -> &'static str {
+/// How a job's run is recorded in `cron_runs.trigger`.
+pub(crate) fn trigger_name(caller: &CronCaller) -> &'static str {
     match caller.trigger() {
         CronTrigger::Schedule { .. } => "schedule",
         CronTrigger::Http => "http",

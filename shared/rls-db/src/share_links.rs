@@ -14,32 +14,52 @@ use crate::DbError;
 pub const MAX_EXPIRY_DAYS: i32 = 365;
 pub const DEFAULT_EXPIRY_DAYS: i32 = 30;
 
-/// Creates a link to note `note_id` that expires in `expires_in_days` (1..=365) and returns it
-/// with its token: `{id, workspace_id, note_id, token, created_at, expires_at}`, the only time the
-/// token is shown. A note the caller cannot see (or in the trash) is [`DbError::NotFound`]; a
-/// caller who sees it but does not manage its workspace is refused by the insert policy (403).
+/// What a share link opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    /// A note (not in the trash), by id.
+    Note(String),
+    /// A stored file, by id.
+    File(String),
+}
+
+/// Creates a link to `target` that expires in `expires_in_days` (1..=365) and returns it with its
+/// token: `{id, workspace_id, note_id, file_id, token, created_at, expires_at}`, the only time the
+/// token is shown. A note or file the caller cannot see (a note in the trash) is
+/// [`DbError::NotFound`]; a caller who sees it but does not manage its workspace is refused by
+/// the insert policy (403).
 pub async fn create(
     tx: &Transaction<'_>,
-    note_id: &str,
+    target: &Shared,
     expires_in_days: i32,
 ) -> Result<String, DbError> {
+    let (id, column, source) = match target {
+        Shared::Note(id) => (
+            id,
+            "note_id",
+            "public.notes s where s.deleted_at is null and",
+        ),
+        Shared::File(id) => (id, "file_id", "public.files s where"),
+        // `source` names the table as `s` and opens its WHERE clause.
+    };
     let rows = tx
         .query_typed(
-            "with t as materialized (
-               select replace(gen_random_uuid()::text, '-', '')
-                      || replace(gen_random_uuid()::text, '-', '') as token),
-             link as (
-               insert into public.share_links (workspace_id, note_id, token_hash, expires_at)
-               select n.workspace_id, n.id, sha256(convert_to(t.token, 'UTF8')),
-                      now() + make_interval(days => $2)
-                 from public.notes n, t
-                where n.id = $1::uuid and n.deleted_at is null
-               returning id, workspace_id, note_id, created_at, expires_at)
-             select json_build_object('id', l.id, 'workspace_id', l.workspace_id,
-                      'note_id', l.note_id, 'token', t.token, 'created_at', l.created_at,
-                      'expires_at', l.expires_at)::text
-               from link l, t",
-            &[(&note_id, Type::TEXT), (&expires_in_days, Type::INT4)],
+            &format!(
+                "with t as materialized (
+                   select replace(gen_random_uuid()::text, '-', '')
+                          || replace(gen_random_uuid()::text, '-', '') as token),
+                 link as (
+                   insert into public.share_links (workspace_id, {column}, token_hash, expires_at)
+                   select s.workspace_id, s.id, sha256(convert_to(t.token, 'UTF8')),
+                          now() + make_interval(days => $2)
+                     from t, {source} s.id = $1::uuid
+                   returning id, workspace_id, note_id, file_id, created_at, expires_at)
+                 select json_build_object('id', l.id, 'workspace_id', l.workspace_id,
+                          'note_id', l.note_id, 'file_id', l.file_id, 'token', t.token,
+                          'created_at', l.created_at, 'expires_at', l.expires_at)::text
+                   from link l, t"
+            ),
+            &[(&id, Type::TEXT), (&expires_in_days, Type::INT4)],
         )
         .await?;
     found(rows)
@@ -53,7 +73,7 @@ pub async fn revoke(tx: &Transaction<'_>, id: &str) -> Result<String, DbError> {
             "update public.share_links s set revoked_at = coalesce(s.revoked_at, now())
               where s.id = $1::uuid
              returning json_build_object('id', s.id, 'workspace_id', s.workspace_id,
-                         'note_id', s.note_id, 'created_by', s.created_by,
+                         'note_id', s.note_id, 'file_id', s.file_id, 'created_by', s.created_by,
                          'created_at', s.created_at, 'expires_at', s.expires_at,
                          'revoked_at', s.revoked_at)::text",
             &[(&id, Type::TEXT)],
