@@ -16,7 +16,7 @@ mod upstream;
 mod webhooks;
 
 pub use config::optional_number;
-pub use db::{in_transaction, request_info};
+pub use db::{in_single_statement, in_transaction, request_info};
 pub use error::ApiError;
 pub use guards::MetaChallenge;
 pub use log::{log_event, Level};
