@@ -78,7 +78,10 @@ async fn a_single_statement_request_waits_for_postgres_once() {
     // The policies saw the caller: only tenant A's notes (B has notes too).
     let page: Vec<Value> = serde_json::from_str(&page).unwrap();
     assert!(!page.is_empty());
-    assert!(page.iter().all(|note| note["workspace_id"] == TENANT_A), "{page:?}");
+    assert!(
+        page.iter().all(|note| note["workspace_id"] == TENANT_A),
+        "{page:?}"
+    );
 }
 
 #[tokio::test]
@@ -101,7 +104,10 @@ async fn a_single_statement_write_runs_as_the_caller_and_commits() {
     assert_eq!(note["author_id"], USER_A);
     let kept: i64 = superuser()
         .await
-        .query_one("select count(*) from public.notes where body = $1", &[&body])
+        .query_one(
+            "select count(*) from public.notes where body = $1",
+            &[&body],
+        )
         .await
         .unwrap()
         .get(0);
@@ -132,12 +138,18 @@ async fn a_failing_single_statement_rolls_back_and_leaves_the_connection_usable(
         notes::create(TENANT_A, &body, "everyone"),
     )
     .await;
-    assert!(matches!(failed, Err(DbError::InvalidInput(_))), "{failed:?}");
+    assert!(
+        matches!(failed, Err(DbError::InvalidInput(_))),
+        "{failed:?}"
+    );
     // Were the aborted block still open, this would fail with 25P02.
     client.query_one("select 1", &[]).await.unwrap();
     let kept: i64 = superuser()
         .await
-        .query_one("select count(*) from public.notes where body = $1", &[&body])
+        .query_one(
+            "select count(*) from public.notes where body = $1",
+            &[&body],
+        )
         .await
         .unwrap()
         .get(0);
