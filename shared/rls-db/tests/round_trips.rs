@@ -60,6 +60,36 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+async fn notes_with_body(body: &str) -> i64 {
+    superuser()
+        .await
+        .query_one(
+            "select count(*) from public.notes where body = $1",
+            &[&body],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A note created by user A in one flight, `access` as given.
+async fn create_as_a(
+    client: &Client,
+    access: Access,
+    workspace: &str,
+    body: &str,
+    visibility: &str,
+) -> Result<String, DbError> {
+    run_single_as(
+        client,
+        &user_a(),
+        access,
+        &request("POST"),
+        notes::create(workspace, body, visibility),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_single_statement_request_waits_for_postgres_once() {
     let (client, flights) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
@@ -89,29 +119,14 @@ async fn a_single_statement_write_runs_as_the_caller_and_commits() {
     let (client, flights) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let body = unique("one_flight_note");
     let before = flights.load(Ordering::SeqCst);
-    let note = run_single_as(
-        &client,
-        &user_a(),
-        Access::ReadWrite,
-        &request("POST"),
-        notes::create(TENANT_A, &body, "team"),
-    )
-    .await
-    .unwrap();
+    let note = create_as_a(&client, Access::ReadWrite, TENANT_A, &body, "team")
+        .await
+        .unwrap();
     assert_eq!(flights.load(Ordering::SeqCst) - before, 1);
     let note: Value = serde_json::from_str(&note).unwrap();
     // author_id defaults to auth.uid(): the claims were set before the insert ran.
     assert_eq!(note["author_id"], USER_A);
-    let kept: i64 = superuser()
-        .await
-        .query_one(
-            "select count(*) from public.notes where body = $1",
-            &[&body],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(kept, 1, "committed");
+    assert_eq!(notes_with_body(&body).await, 1, "committed");
 }
 
 #[tokio::test]
@@ -119,55 +134,25 @@ async fn a_failing_single_statement_rolls_back_and_leaves_the_connection_usable(
     let (client, _) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let body = unique("one_flight_refused");
     // Tenant B's workspace: RLS hides it from A, so nothing is inserted and A hears 404.
-    let refused = run_single_as(
-        &client,
-        &user_a(),
-        Access::ReadWrite,
-        &request("POST"),
-        notes::create(TENANT_B, &body, "team"),
-    )
-    .await;
+    let refused = create_as_a(&client, Access::ReadWrite, TENANT_B, &body, "team").await;
     assert!(matches!(refused, Err(DbError::NotFound)), "{refused:?}");
     // A statement Postgres refuses (a visibility the column's check does not allow): the COMMIT
     // behind it became a ROLLBACK, so the connection is outside any transaction again.
-    let failed = run_single_as(
-        &client,
-        &user_a(),
-        Access::ReadWrite,
-        &request("POST"),
-        notes::create(TENANT_A, &body, "everyone"),
-    )
-    .await;
+    let failed = create_as_a(&client, Access::ReadWrite, TENANT_A, &body, "everyone").await;
     assert!(
         matches!(failed, Err(DbError::InvalidInput(_))),
         "{failed:?}"
     );
     // Were the aborted block still open, this would fail with 25P02.
     client.query_one("select 1", &[]).await.unwrap();
-    let kept: i64 = superuser()
-        .await
-        .query_one(
-            "select count(*) from public.notes where body = $1",
-            &[&body],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(kept, 0);
+    assert_eq!(notes_with_body(&body).await, 0);
 }
 
 #[tokio::test]
 async fn a_read_only_single_statement_cannot_write() {
     let (client, _) = counted_connection(&env("RLS_EDGE_AUTHENTICATOR_URL")).await;
     let body = unique("one_flight_read_only");
-    let refused = run_single_as(
-        &client,
-        &user_a(),
-        Access::ReadOnly,
-        &request("GET"),
-        notes::create(TENANT_A, &body, "team"),
-    )
-    .await;
+    let refused = create_as_a(&client, Access::ReadOnly, TENANT_A, &body, "team").await;
     // 25006 read_only_sql_transaction: BEGIN … READ ONLY opened the block the insert ran in.
     assert_eq!(
         refused.as_ref().err().and_then(DbError::sql_state),
