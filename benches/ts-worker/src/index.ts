@@ -126,10 +126,14 @@ async function paddleWebhook(request: Request, env: Env, sql: Sql): Promise<Resp
   if (!valid) return refuse(401, "invalid_signature");
   const event = JSON.parse(body);
   const claims = { role: "service_role" };
+  // Stored once, then processed in the same transaction, as the Rust functions do
+  // (public.process_webhook_event after public.record_webhook_event).
   const rows = await asCaller(sql, requestSettings(request, "service_role", claims), (tx) => tx`
-    select public.record_webhook_event('paddle', ${event.event_id}, ${event.event_type},
-      ${event.occurred_at}::timestamptz, ${JSON.stringify(event)}::jsonb, ${body}, null::uuid) as stored`, false);
-  return json(200, { stored: rows[0].stored, duplicate: !rows[0].stored });
+    select s.stored, public.process_webhook_event('paddle', ${event.event_id}) as outcome
+      from (select public.record_webhook_event('paddle', ${event.event_id}, ${event.event_type},
+              ${event.occurred_at}::timestamptz, ${JSON.stringify(event)}::jsonb, ${body}, null::uuid)
+              as stored offset 0) s`, false);
+  return json(200, { stored: rows[0].stored, duplicate: !rows[0].stored, outcome: rows[0].outcome });
 }
 
 export default {

@@ -87,29 +87,25 @@ async fn list_trash(call: Call<User>) -> Result<Reply, ApiError> {
 
 async fn list_shelf(call: Call<User>, shelf: Shelf) -> Result<Reply, ApiError> {
     let workspace = query_uuid(&call.req, "workspace")?;
-    call.answer_from_db(Access::ReadOnly, 200, move |tx, _user| {
-        Box::pin(async move { notes::list(tx, workspace.as_deref(), shelf).await })
-    })
+    call.answer_single(
+        Access::ReadOnly,
+        200,
+        notes::list(workspace.as_deref(), shelf),
+    )
     .await
 }
 
 async fn get_note(call: Call<User>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
-    call.answer_from_db(Access::ReadOnly, 200, move |tx, _user| {
-        Box::pin(async move { notes::get(tx, &id).await })
-    })
-    .await
+    call.answer_single(Access::ReadOnly, 200, notes::get(&id))
+        .await
 }
 
 async fn create_note(mut call: Call<User>) -> Result<Reply, ApiError> {
     let note: NewNote = json_body(&mut call.req, NOTE_BODY_MAX_BYTES).await?;
-    call.answer_from_db(Access::ReadWrite, 201, move |tx, _user| {
-        Box::pin(async move {
-            let (workspace, body) = (note.workspace_id.as_str(), note.body.as_str());
-            notes::create(tx, workspace, body, note.visibility.as_str()).await
-        })
-    })
-    .await
+    let (workspace, body) = (note.workspace_id.as_str(), note.body.as_str());
+    let statement = notes::create(workspace, body, note.visibility.as_str());
+    call.answer_single(Access::ReadWrite, 201, statement).await
 }
 
 async fn edit_note(mut call: Call<User>) -> Result<Reply, ApiError> {
@@ -139,8 +135,6 @@ async fn delete_note(call: Call<User>) -> Result<Reply, ApiError> {
 
 /// One change to note `id` as the caller; answers the note as it now is (as it was, deleted).
 async fn change_note(call: Call<User>, id: String, change: NoteChange) -> Result<Reply, ApiError> {
-    call.answer_from_db(Access::ReadWrite, 200, move |tx, _user| {
-        Box::pin(async move { notes::change(tx, &id, change).await })
-    })
-    .await
+    call.answer_single(Access::ReadWrite, 200, notes::change(&id, change))
+        .await
 }

@@ -1,7 +1,7 @@
 use edge_guard::DbPrincipal;
 use futures_channel::oneshot;
 use futures_util::future::LocalBoxFuture;
-use rls_db::{run_as, Access, DbError, RequestInfo};
+use rls_db::{run_as, run_single_as, Access, DbError, RequestInfo, SingleStatement};
 use serde_json::{Map, Value};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Transaction};
@@ -29,16 +29,24 @@ pub async fn in_transaction<P: DbPrincipal + 'static, T>(
     work: impl for<'t> FnOnce(&'t Transaction<'t>, &'t P) -> LocalBoxFuture<'t, Result<T, DbError>>,
 ) -> Result<T, ApiError> {
     let mut connection = Connection::open(env).await?;
-    match run_as(&mut connection.client, principal, access, request, work).await {
-        Ok(value) => {
-            connection.close_behind_reply();
-            Ok(value)
-        }
-        Err(error) => {
-            connection.close().await;
-            Err(error.into())
-        }
-    }
+    let outcome = run_as(&mut connection.client, principal, access, request, work).await;
+    connection.finish(outcome).await
+}
+
+/// Runs one statement in its own transaction as `principal`, in one round trip to Postgres (see
+/// `rls_db::run_single_as`: BEGIN, the settings, `statement` and COMMIT written together; an
+/// error rolls back). For handlers whose whole database work is that one statement; anything
+/// longer takes [`in_transaction`]. The connection closes as [`in_transaction`]'s does.
+pub async fn in_single_statement<T>(
+    env: &Env,
+    principal: &impl DbPrincipal,
+    access: Access,
+    request: &RequestInfo,
+    statement: SingleStatement<'_, T>,
+) -> Result<T, ApiError> {
+    let connection = Connection::open(env).await?;
+    let outcome = run_single_as(&connection.client, principal, access, request, statement).await;
+    connection.finish(outcome).await
 }
 
 impl<P: DbPrincipal + 'static> Call<P> {
@@ -59,6 +67,25 @@ impl<P: DbPrincipal + 'static> Call<P> {
             access,
             &request_info(&self.req),
             work,
+        )
+        .await?;
+        Ok(Reply::Json { status, body })
+    }
+
+    /// [`Call::answer_from_db`] for a handler whose whole database work is one statement
+    /// ([`in_single_statement`]: one round trip).
+    pub async fn answer_single(
+        &self,
+        access: Access,
+        status: u16,
+        statement: SingleStatement<'_, String>,
+    ) -> Result<Reply, ApiError> {
+        let body = in_single_statement(
+            &self.env,
+            &self.principal,
+            access,
+            &request_info(&self.req),
+            statement,
         )
         .await?;
         Ok(Reply::Json { status, body })
@@ -116,6 +143,21 @@ impl Connection {
     /// Sends Terminate; the protocol task closes the socket on its own.
     fn close_behind_reply(self) {
         drop(self.client);
+    }
+
+    /// After the work's outcome: closes behind the reply when it succeeded, or waits for the close
+    /// (the rollback done) before the error is answered.
+    async fn finish<T>(self, outcome: Result<T, DbError>) -> Result<T, ApiError> {
+        match outcome {
+            Ok(value) => {
+                self.close_behind_reply();
+                Ok(value)
+            }
+            Err(error) => {
+                self.close().await;
+                Err(error.into())
+            }
+        }
     }
 }
 

@@ -20,7 +20,7 @@ mod webhooks;
 
 pub use auth_admin::delete_auth_user;
 pub use config::optional_number;
-pub use db::{in_transaction, request_info};
+pub use db::{in_single_statement, in_transaction, request_info};
 pub use error::ApiError;
 pub use files::{
     delete_file, delete_user_objects, delete_workspace_objects, purge_file_originals, send_file,

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use edge_guard::{CronCaller, DbPrincipal, VerifiedWebhook, WebhookProvider};
 use rls_db::webhook_events::{
-    self, apply_mercadopago_payment, record_failure, store_once, Stored, AWAITING_PAYMENT_FETCH,
+    self, apply_mercadopago_payment, meta_workspace, record_failure, store_and_process, Stored,
+    AWAITING_PAYMENT_FETCH,
 };
 use rls_db::{Access, RequestInfo};
 use serde_json::{json, Value};
 use worker::Env;
 
 use crate::upstream::mercadopago_payment;
-use crate::{in_transaction, request_info, ApiError, Call, Reply};
+use crate::{in_single_statement, in_transaction, request_info, ApiError, Call, Reply};
 
 /// Events one replay run goes through; Mercado Pago fetches among them stay well below a
 /// Worker's subrequest limit (50 on the free plan).
@@ -25,22 +26,38 @@ const REPLAY_BATCH: i32 = 40;
 /// `{"stored": <this request stored it>, "duplicate": <it was already stored>, "outcome": …}`:
 /// both stop the provider's retries. A Mercado Pago notification is then applied from the
 /// payment fetched by its signed id, in a second transaction: the stored row is already safe.
-/// A database failure while storing answers 503 (the provider retries).
+/// A database failure while storing answers 503 (the provider retries). Storing and processing
+/// are one statement: one round trip, except for Meta, whose workspace is looked up first.
 pub async fn store_webhook(call: Call<VerifiedWebhook>) -> Result<Reply, ApiError> {
     let request = request_info(&call.req);
-    let (stored, mut outcome) = in_transaction(
-        &call.env,
-        &call.principal,
-        Access::ReadWrite,
-        &request,
-        |tx, event| {
-            Box::pin(async move {
-                let stored = store_once(tx, event).await?;
-                Ok((stored, webhook_events::process(tx, event).await?))
-            })
-        },
-    )
-    .await?;
+    let (stored, mut outcome) = match call.principal.provider() {
+        WebhookProvider::Meta => {
+            in_transaction(
+                &call.env,
+                &call.principal,
+                Access::ReadWrite,
+                &request,
+                |tx, event| {
+                    Box::pin(async move {
+                        let workspace = meta_workspace(tx, event.payload()).await?;
+                        store_and_process(event, workspace.as_deref()).run(tx).await
+                    })
+                },
+            )
+            .await?
+        }
+        _ => {
+            let statement = store_and_process(&call.principal, None);
+            in_single_statement(
+                &call.env,
+                &call.principal,
+                Access::ReadWrite,
+                &request,
+                statement,
+            )
+            .await?
+        }
+    };
     if let (AWAITING_PAYMENT_FETCH, Some(payment_id)) =
         (outcome.as_str(), call.principal.resource_id())
     {

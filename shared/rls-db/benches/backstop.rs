@@ -12,7 +12,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration as StdDuration, Instant};
 
 use edge_guard::User;
-use rls_db::{begin_as, notes, run_as, Access, RequestInfo};
+use rls_db::notes::{self, Shelf};
+use rls_db::{begin_as, run_single_as, Access, RequestInfo};
 use serde_json::json;
 use test_principals::signed_in_user;
 use tokio_postgres::{Client, NoTls};
@@ -150,17 +151,17 @@ fn percentile(samples: &mut [StdDuration], p: f64) -> f64 {
     samples[index].as_secs_f64() * 1e3
 }
 
-/// Times a single-statement request waits for Postgres on the path every function takes
-/// (`run_as`), counted on the wire.
+/// Times a single-statement request waits for Postgres on the path the notes list takes
+/// (`run_single_as`), counted on the wire.
 async fn round_trips_per_request(authenticator_url: &str) -> usize {
-    let (mut client, flights) = counted_connection(authenticator_url).await;
+    let (client, flights) = counted_connection(authenticator_url).await;
     let before = flights.load(Ordering::SeqCst);
-    run_as(
-        &mut client,
+    run_single_as(
+        &client,
         &user(&tenant(1).1),
         Access::ReadOnly,
         &request(),
-        |tx, _| Box::pin(notes::list_visible(tx, None)),
+        notes::list(None, Shelf::Live),
     )
     .await
     .unwrap();

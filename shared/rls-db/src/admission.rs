@@ -7,7 +7,7 @@
 
 use edge_guard::{DbCheck, Refusal};
 use tokio_postgres::types::Type;
-use tokio_postgres::Transaction;
+use tokio_postgres::GenericClient;
 
 use crate::DbError;
 
@@ -35,14 +35,15 @@ pub(crate) fn refusal_for(sql_state: &str, message: &str) -> Option<Refusal> {
         .cloned()
 }
 
+/// Runs `check` on `client` (a transaction, or a connection whose BEGIN is already queued).
 pub(crate) async fn run_check(
-    transaction: &Transaction<'_>,
+    client: &impl GenericClient,
     check: Option<DbCheck<'_>>,
 ) -> Result<(), DbError> {
     match check {
         None => Ok(()),
         Some(DbCheck::LiveSession { session_id }) => {
-            transaction
+            client
                 .query_typed(
                     "select private.require_live_session($1)",
                     &[(&session_id, Type::TEXT)],
@@ -56,7 +57,7 @@ pub(crate) async fn run_check(
             scope,
         }) => {
             let key_sha256 = key_sha256.as_slice();
-            transaction
+            client
                 .query_typed(
                     "select private.admit_api_key($1, $2, $3)",
                     &[

@@ -30,4 +30,4 @@ pub mod workspaces;
 
 pub use data_path::DataPath;
 pub use error::{is_sql_state, Cause, DbError, RestFailure};
-pub use session::{begin_as, run_as, Access, RequestInfo, Work};
+pub use session::{begin_as, run_as, run_single_as, Access, RequestInfo, SingleStatement, Work};

@@ -6,7 +6,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
 use crate::error::{done_or_why, found, single_value};
-use crate::DbError;
+use crate::{DbError, SingleStatement};
 
 /// At most this many notes per response (newest first).
 pub const PAGE_SIZE: i64 = 100;
@@ -43,37 +43,33 @@ pub enum Shelf {
 
 /// The SPA's list: whole notes on `shelf` (newest first, at most [`PAGE_SIZE`]), optionally
 /// narrowed to one workspace; RLS decides which rows.
-pub async fn list(
-    tx: &Transaction<'_>,
-    workspace_id: Option<&str>,
-    shelf: Shelf,
-) -> Result<String, DbError> {
-    let trashed = shelf == Shelf::Trash;
-    let rows = tx
-        .query_typed(
-            &format!(
-                "select coalesce(json_agg(n.note order by n.created_at desc, n.id), '[]')::text
-                   from (select {NOTE_JSON} as note, n.created_at, n.id
-                           from public.notes n
-                          where ($1::uuid is null or n.workspace_id = $1::uuid)
-                            and (n.deleted_at is not null) = $3
-                          order by n.created_at desc, n.id
-                          limit $2) n"
-            ),
-            &[
-                (&workspace_id, Type::TEXT),
-                (&PAGE_SIZE, Type::INT8),
-                (&trashed, Type::BOOL),
-            ],
-        )
-        .await?;
-    single_value(rows)
+pub fn list(workspace_id: Option<&str>, shelf: Shelf) -> SingleStatement<'_, String> {
+    SingleStatement::new(
+        format!(
+            "select coalesce(json_agg(n.note order by n.created_at desc, n.id), '[]')::text
+               from (select {NOTE_JSON} as note, n.created_at, n.id
+                       from public.notes n
+                      where ($1::uuid is null or n.workspace_id = $1::uuid)
+                        and (n.deleted_at is not null) = $3
+                      order by n.created_at desc, n.id
+                      limit $2) n"
+        ),
+        vec![
+            (Box::new(workspace_id), Type::TEXT),
+            (Box::new(PAGE_SIZE), Type::INT8),
+            (Box::new(shelf == Shelf::Trash), Type::BOOL),
+        ],
+        single_value,
+    )
 }
 
 /// One note the caller may see, as JSON; [`DbError::NotFound`] otherwise.
-pub async fn get(tx: &Transaction<'_>, id: &str) -> Result<String, DbError> {
-    let sql = format!("select {NOTE_JSON}::text from public.notes n where n.id = $1::uuid");
-    found(tx.query_typed(&sql, &[(&id, Type::TEXT)]).await?)
+pub fn get(id: &str) -> SingleStatement<'_, String> {
+    SingleStatement::new(
+        format!("select {NOTE_JSON}::text from public.notes n where n.id = $1::uuid"),
+        vec![(Box::new(id), Type::TEXT)],
+        found,
+    )
 }
 
 /// What an author does to a note after writing it.
@@ -95,8 +91,8 @@ pub enum NoteChange {
 
 /// Applies `change` to note `id` and returns the note as it now is (as it was, for a delete).
 /// The policies decide: only the author changes a note. A note the caller can see but not change
-/// is [`DbError::WrongRole`]; one they cannot see, [`DbError::NotFound`].
-pub async fn change(tx: &Transaction<'_>, id: &str, change: NoteChange) -> Result<String, DbError> {
+/// is [`DbError::WrongRole`]; one they cannot see, [`DbError::NotFound`] (both: nothing changed).
+pub fn change(id: &str, change: NoteChange) -> SingleStatement<'_, String> {
     let (statement, body, visibility) = match change {
         NoteChange::Edit { body, visibility } => (
             "update public.notes n set body = coalesce($2, n.body),
@@ -125,22 +121,19 @@ pub async fn change(tx: &Transaction<'_>, id: &str, change: NoteChange) -> Resul
         ),
     };
     // The existence check reads the snapshot from before the change, under the same RLS.
-    let sql = format!(
-        "with n as ({statement})
-         select (select {NOTE_JSON}::text from n),
-                exists (select 1 from public.notes v where v.id = $1::uuid)"
-    );
-    let rows = tx
-        .query_typed(
-            &sql,
-            &[
-                (&id, Type::TEXT),
-                (&body, Type::TEXT),
-                (&visibility, Type::TEXT),
-            ],
-        )
-        .await?;
-    done_or_why(rows)
+    SingleStatement::new(
+        format!(
+            "with n as ({statement})
+             select (select {NOTE_JSON}::text from n),
+                    exists (select 1 from public.notes v where v.id = $1::uuid)"
+        ),
+        vec![
+            (Box::new(id), Type::TEXT),
+            (Box::new(body), Type::TEXT),
+            (Box::new(visibility), Type::TEXT),
+        ],
+        done_or_why,
+    )
 }
 
 /// A note as the API shows it, built from the row alias `n`.
@@ -151,28 +144,24 @@ pub(crate) const NOTE_JSON: &str = "json_build_object('id', n.id, 'workspace_id'
 /// Writes a note as the caller into `workspace_id` and returns it as JSON. The workspace is
 /// read under RLS first: one the caller cannot see is [`DbError::NotFound`], never a hint that it
 /// exists; the insert policy then requires membership and the caller as author.
-pub async fn create(
-    tx: &Transaction<'_>,
-    workspace_id: &str,
-    body: &str,
-    visibility: &str,
-) -> Result<String, DbError> {
-    let sql = format!(
-        "with n as (
-           insert into public.notes (workspace_id, body, visibility)
-           select w.id, $2, $3 from public.workspaces w where w.id = $1::uuid
-           returning *)
-         select {NOTE_JSON}::text from n"
-    );
-    let rows = tx
-        .query_typed(
-            &sql,
-            &[
-                (&workspace_id, Type::TEXT),
-                (&body, Type::TEXT),
-                (&visibility, Type::TEXT),
-            ],
-        )
-        .await?;
-    found(rows)
+pub fn create<'a>(
+    workspace_id: &'a str,
+    body: &'a str,
+    visibility: &'a str,
+) -> SingleStatement<'a, String> {
+    SingleStatement::new(
+        format!(
+            "with n as (
+               insert into public.notes (workspace_id, body, visibility)
+               select w.id, $2, $3 from public.workspaces w where w.id = $1::uuid
+               returning *)
+             select {NOTE_JSON}::text from n"
+        ),
+        vec![
+            (Box::new(workspace_id), Type::TEXT),
+            (Box::new(body), Type::TEXT),
+            (Box::new(visibility), Type::TEXT),
+        ],
+        found,
+    )
 }

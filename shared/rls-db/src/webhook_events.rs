@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 
 use edge_guard::{VerifiedWebhook, WebhookProvider};
 use serde_json::Value;
-use tokio_postgres::types::Type;
-use tokio_postgres::Transaction;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Row, Transaction};
 
 use crate::error::single_value;
-use crate::DbError;
+use crate::{DbError, SingleStatement};
 
 /// Whether this delivery was new or a retry of an event already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,26 +38,73 @@ pub async fn store_filed(
     event: &VerifiedWebhook,
     workspace: Option<&str>,
 ) -> Result<Stored, DbError> {
-    let rows = tx
-        .query_typed(
-            "select public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid, $8)",
-            &[
-                (&event.provider().as_str(), Type::TEXT),
-                (&event.event_id(), Type::TEXT),
-                (&event.event_type(), Type::TEXT),
-                (&event.occurred_at(), Type::TEXT),
-                (&jsonb_safe(event.payload()).to_string(), Type::TEXT),
-                (&event.raw_body(), Type::TEXT),
-                (&workspace, Type::TEXT),
-                (&event.resource_id(), Type::TEXT),
-            ],
-        )
-        .await?;
-    Ok(if single_value::<bool>(rows)? {
-        Stored::New
-    } else {
-        Stored::AlreadyStored
-    })
+    let stored = SingleStatement::new(
+        format!("select {RECORD_EVENT}"),
+        record_event_params(event, workspace),
+        single_value,
+    );
+    Ok(Stored::from_new(stored.run(tx).await?))
+}
+
+/// Stores the event once (as [`store_filed`]) and processes it (`public.process_webhook_event`)
+/// in one statement, the processing after the storing (the fenced subquery is evaluated first),
+/// so a single-statement handler stores and applies a delivery in one round trip. Answers what
+/// was stored and what processing concluded: `applied`, `stale`, `ignored`, `filed`, `unfiled`,
+/// `already processed`, `awaiting payment fetch`, or `failed: <reason>` (a failure is recorded on
+/// the row, never raised).
+pub fn store_and_process<'a>(
+    event: &'a VerifiedWebhook,
+    workspace: Option<&'a str>,
+) -> SingleStatement<'a, (Stored, String)> {
+    SingleStatement::new(
+        format!(
+            "select s.stored, public.process_webhook_event($1, $2)
+               from (select {RECORD_EVENT} as stored offset 0) s"
+        ),
+        record_event_params(event, workspace),
+        stored_and_outcome,
+    )
+}
+
+fn stored_and_outcome(rows: Vec<Row>) -> Result<(Stored, String), DbError> {
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or(DbError::UnexpectedResult("no row"))?;
+    Ok((Stored::from_new(row.try_get(0)?), row.try_get(1)?))
+}
+
+/// The storing call; `$1` and `$2` are the provider and the event id.
+const RECORD_EVENT: &str =
+    "public.record_webhook_event($1, $2, $3, $4::timestamptz, $5::jsonb, $6, $7::uuid, $8)";
+
+fn record_event_params<'a>(
+    event: &'a VerifiedWebhook,
+    workspace: Option<&'a str>,
+) -> Vec<(Box<dyn ToSql + Sync + 'a>, Type)> {
+    vec![
+        (Box::new(event.provider().as_str()), Type::TEXT),
+        (Box::new(event.event_id()), Type::TEXT),
+        (Box::new(event.event_type()), Type::TEXT),
+        (Box::new(event.occurred_at()), Type::TEXT),
+        (
+            Box::new(jsonb_safe(event.payload()).to_string()),
+            Type::TEXT,
+        ),
+        (Box::new(event.raw_body()), Type::TEXT),
+        (Box::new(workspace), Type::TEXT),
+        (Box::new(event.resource_id()), Type::TEXT),
+    ]
+}
+
+impl Stored {
+    fn from_new(new: bool) -> Self {
+        if new {
+            Stored::New
+        } else {
+            Stored::AlreadyStored
+        }
+    }
 }
 
 /// The payload as jsonb can hold it: jsonb refuses the character U+0000 (`\u0000` in JSON text),
@@ -83,22 +130,6 @@ pub fn jsonb_safe(payload: &Value) -> std::borrow::Cow<'_, Value> {
     } else {
         std::borrow::Cow::Borrowed(payload)
     }
-}
-
-/// What processing concluded for one event (see `public.process_webhook_event`): `applied`,
-/// `stale`, `ignored`, `filed`, `unfiled`, `already processed`, `awaiting payment fetch`, or
-/// `failed: <reason>`.
-pub async fn process(tx: &Transaction<'_>, event: &VerifiedWebhook) -> Result<String, DbError> {
-    let rows = tx
-        .query_typed(
-            "select public.process_webhook_event($1, $2)",
-            &[
-                (&event.provider().as_str(), Type::TEXT),
-                (&event.event_id(), Type::TEXT),
-            ],
-        )
-        .await?;
-    single_value(rows)
 }
 
 /// Applies a Mercado Pago payment fetched from the provider's API for the stored notification
