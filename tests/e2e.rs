@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod assistant;
 mod browser_edge;
 mod resend_webhook;
 mod support;
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(assistant::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -202,6 +204,7 @@ fn main() {
             },
         ));
         trials.push(browser_edge::log_scan(dev.log_path()));
+        trials.push(assistant::log_scan(dev.log_path()));
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);
