@@ -2,8 +2,10 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod assistant;
 mod auth_admin;
 mod browser;
+mod budgets;
 mod config;
 mod db;
 mod error;
@@ -18,10 +20,13 @@ mod stream;
 mod upstream;
 mod webhooks;
 
+pub use assistant::{ask_assistant, AskFor};
+pub use assistant_pipeline::Answer;
 pub use auth_admin::delete_auth_user;
+pub use budgets::{reserve_budget, settle_budget};
 pub use config::optional_number;
 pub use db::{in_single_statement, in_transaction, request_info};
-pub use error::ApiError;
+pub use error::{ApiError, Rejection};
 pub use files::{
     delete_file, delete_user_objects, delete_workspace_objects, purge_file_originals, send_file,
     store_file,
@@ -33,6 +38,7 @@ pub use reply::{respond, Reply};
 pub use request::{
     json_body, query_integer, query_text, query_uuid, raw_body, required_query_uuid,
 };
+pub use rls_db::budgets::{Meter, Reservation};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use stream::ChannelSink;

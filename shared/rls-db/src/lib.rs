@@ -10,6 +10,8 @@
 pub mod account;
 mod admission;
 pub mod api_keys;
+pub mod assistant;
+pub mod budgets;
 pub mod channels;
 mod data_path;
 pub mod email_events;
