@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod breaker;
 mod browser_edge;
 mod resend_webhook;
 mod support;
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(breaker::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

@@ -16,6 +16,11 @@ pub enum ApiError {
     NotConfigured(&'static str),
     /// A service the guard depends on (the JWKS endpoint) could not be reached.
     Upstream(&'static str),
+    /// The provider's circuit breaker is open: the call was not made (503 with `Retry-After`).
+    CircuitOpen {
+        provider: &'static str,
+        retry_after_secs: u32,
+    },
 }
 
 impl From<Refusal> for ApiError {
@@ -37,6 +42,16 @@ impl From<DbError> for ApiError {
 }
 
 impl ApiError {
+    /// Seconds for a `Retry-After` header, for the errors that know when to come back.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            ApiError::CircuitOpen {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// Status, stable code and a message safe to show (no secrets, no SQL, no tokens).
     pub fn status_code_message(&self) -> (u16, &'static str, &'static str) {
         match self {
@@ -58,6 +73,11 @@ impl ApiError {
                 503,
                 "upstream_unavailable",
                 "a service this function depends on is unavailable; retry later",
+            ),
+            ApiError::CircuitOpen { .. } => (
+                503,
+                "upstream_unavailable",
+                "a service this function depends on is failing; not tried, retry after Retry-After",
             ),
             ApiError::NotConfigured(_) => (
                 503,

@@ -2,6 +2,7 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod breaker;
 mod browser;
 mod config;
 mod db;
@@ -14,7 +15,9 @@ mod request;
 mod routes;
 mod upstream;
 mod webhooks;
+mod whatsapp;
 
+pub use breaker::breaker_states;
 pub use config::optional_number;
 pub use db::{in_transaction, request_info};
 pub use error::ApiError;
@@ -25,5 +28,6 @@ pub use reply::{respond, Reply};
 pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
-pub use upstream::prove_whatsapp_number;
+pub use upstream::{prove_whatsapp_number, send_whatsapp_text};
 pub use webhooks::{replay_webhooks, store_webhook};
+pub use whatsapp::{answer_whatsapp_batch, store_and_queue_whatsapp};

@@ -75,7 +75,9 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                     ]
                     .concat(),
                 ),
-                ApiError::NotConfigured(what) | ApiError::Upstream(what) => log_event(
+                ApiError::NotConfigured(what)
+                | ApiError::Upstream(what)
+                | ApiError::CircuitOpen { provider: what, .. } => log_event(
                     Level::Error,
                     "request_failed",
                     &[&fields[..], &[("detail", (*what).into())]].concat(),
@@ -88,7 +90,11 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
             if let ApiError::Invalid(input) = &error {
                 body["error"]["field"] = input.field().into();
             }
-            json_response(status, body.to_string())
+            let response = json_response(status, body.to_string())?;
+            if let Some(secs) = error.retry_after_secs() {
+                response.headers().set("retry-after", &secs.to_string())?;
+            }
+            Ok(response)
         }
     }
 }

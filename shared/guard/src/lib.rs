@@ -64,8 +64,8 @@ pub use mercadopago::{MercadoPagoVerifier, MERCADOPAGO_DEFAULT_TOLERANCE_SECS};
 pub use meta::{MetaSubscription, MetaVerifier};
 pub use paddle::{PaddleVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
 pub use principal::{
-    Aal, ApiKeyClient, CronCaller, CronTrigger, DbPrincipal, DbRole, PublicEndpoint, TenantUser,
-    User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
+    Aal, ApiKeyClient, CronCaller, CronTrigger, DbPrincipal, DbRole, PublicEndpoint, QueueConsumer,
+    TenantUser, User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
 };
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;

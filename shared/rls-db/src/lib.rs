@@ -21,6 +21,7 @@ mod rows;
 mod session;
 pub mod share_links;
 pub mod webhook_events;
+pub mod whatsapp_replies;
 pub mod workspaces;
 
 pub use data_path::DataPath;
