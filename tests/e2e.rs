@@ -20,6 +20,7 @@ macro_rules! check {
     };
 }
 
+mod breaker;
 mod channels;
 mod invitations;
 mod manager_reads;
@@ -29,6 +30,7 @@ mod profile;
 mod share_links;
 mod spa_journey;
 mod webhook_processing;
+mod whatsapp;
 mod workspaces;
 
 fn main() {
@@ -184,6 +186,7 @@ fn main() {
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
     trials.extend(breaker::trials());
+    trials.extend(whatsapp::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
