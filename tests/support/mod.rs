@@ -902,25 +902,6 @@ pub fn node_for_supabase_js() -> Result<Command, libtest_mimic::Failed> {
 // ---------------------------------------------------------------------------------------------
 // Circuit breakers (functions/circuit-breaker) and the provider stand-ins' faults
 
-/// A POST that also returns the reply's `Retry-After` header.
-pub fn post_seeing_retry_after(
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (Reply, Option<u64>) {
-    let mut request = ureq::http::Request::builder().method("POST").uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = agent().run(request.body(body.to_vec()).unwrap());
-    let retry_after = response.as_ref().ok().and_then(|r| {
-        r.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()?.parse().ok())
-    });
-    (finish(response), retry_after)
-}
-
 /// Makes the stand-in at `offset` (10 Graph API, 11 Mercado Pago) answer every provider request
 /// with 503 (`fail`), late (`slow`, after `delay_ms`) or normally (`ok`).
 pub fn stand_in_fault(offset: u16, mode: &str, delay_ms: u64) {
@@ -1003,5 +984,30 @@ pub fn connect_channel(
             ("content-type", "application/json"),
         ],
         body.to_string().as_bytes(),
-    )
+        "retry-after",
+    );
+    (reply, retry_after.and_then(|v| v.parse().ok()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assistant and budgets (tests/assistant.rs)
+
+/// A POST whose reply header `name` matters too (`Retry-After` on a temporary block).
+pub fn post_reading_header(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    name: &str,
+) -> (Reply, Option<String>) {
+    let mut request = agent().post(url);
+    for (header, value) in headers {
+        request = request.header(*header, *value);
+    }
+    let response = request.send(body).expect("the platform answered");
+    let value = response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (finish(Ok(response)), value)
 }

@@ -2,8 +2,10 @@
 //! routes and their guards ([`serve!`]), config and secrets from the environment, the database
 //! connection, and every outcome as a JSON reply. The only shared crate that touches `worker`.
 
+mod assistant;
 mod breaker;
 mod browser;
+mod budgets;
 mod config;
 mod db;
 mod error;
@@ -17,15 +19,19 @@ mod upstream;
 mod webhooks;
 mod whatsapp;
 
+pub use assistant::{ask_assistant, AskFor};
+pub use assistant_pipeline::Answer;
 pub use breaker::breaker_states;
+pub use budgets::{reserve_budget, settle_budget};
 pub use config::optional_number;
 pub use db::{in_transaction, request_info};
-pub use error::ApiError;
+pub use error::{ApiError, Rejection};
 pub use guards::MetaChallenge;
 pub use log::{log_event, Level};
 pub use mail::send_invitation;
 pub use reply::{respond, Reply};
 pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
+pub use rls_db::budgets::{Meter, Reservation};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use upstream::{prove_whatsapp_number, send_whatsapp_text};

@@ -1,6 +1,7 @@
 //! Calls to providers' APIs: Mercado Pago's payments (to act on what a notification only names),
-//! Meta's Graph API (to prove a tenant owns a WhatsApp number, to send WhatsApp messages) and,
-//! through [`call`], the e-mail provider. Each base URL is a var, so locally the same code talks
+//! Meta's Graph API (to prove a tenant owns a WhatsApp number, to send WhatsApp messages), an
+//! OpenAI-compatible chat completions API (the assistant) and, through [`call`], the e-mail
+//! provider. Each base URL is a var, so locally the same code talks
 //! to the contract stand-ins (ci/provider-stand-ins.mjs).
 //!
 //! Every outbound call goes through [`call`]: the provider's circuit breaker ([`crate::breaker`])
@@ -36,6 +37,7 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 10_000;
 
 const MERCADOPAGO_DEFAULT_API: &str = "https://api.mercadopago.com";
 const META_GRAPH_DEFAULT_API: &str = "https://graph.facebook.com/v23.0";
+const LLM_DEFAULT_API: &str = "https://api.openai.com/v1";
 
 /// A request to a provider: `method url` with `Authorization: Bearer <token>`, JSON accepted,
 /// and `body` (JSON) with `extra_headers` when given.
@@ -153,6 +155,18 @@ async fn get_with_bearer(
 ) -> Result<Upstream, ApiError> {
     let request = provider_request(Method::Get, url, token, None, &[], what)?;
     call(env, provider, what, request).await
+}
+
+/// An OpenAI-compatible `POST {LLM_API_URL}/chat/completions` (var LLM_API_URL, default
+/// https://api.openai.com/v1; secret LLM_API_KEY) through the `llm` breaker. The provider's status
+/// and body; `Err` when it cannot be reached, times out or its breaker is open.
+pub(crate) async fn chat_completions(env: &Env, body: String) -> Result<Upstream, ApiError> {
+    const WHAT: &str = "the language model API";
+    let key = required_secret(env, "LLM_API_KEY")?;
+    let base = optional_text(env, "LLM_API_URL").unwrap_or_else(|| LLM_DEFAULT_API.to_owned());
+    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    let request = provider_request(Method::Post, &url, &key, Some(&body), &[], WHAT)?;
+    call(env, Provider::Llm, WHAT, request).await
 }
 
 /// Mercado Pago's `GET /v1/payments/{id}` with the integration's access token

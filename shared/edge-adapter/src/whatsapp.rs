@@ -10,7 +10,8 @@ use whatsapp_inbound::{inbound_texts, InboundText};
 use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::{
-    in_transaction, log_event, send_whatsapp_text, store_webhook, ApiError, Call, Level, Reply,
+    ask_assistant, in_transaction, log_event, reserve_budget, send_whatsapp_text, settle_budget,
+    store_webhook, ApiError, AskFor, Call, Level, Meter, Reply,
 };
 
 const QUEUE_BINDING: &str = "WHATSAPP_INBOUND";
@@ -127,17 +128,8 @@ async fn answer_once(
         Claim::Answered | Claim::NotOurs => return Ok(Handled::Done),
         Claim::InProgress => return Ok(Handled::HeldElsewhere),
     };
-    let sent = match answer_for(env, &workspace_id, inbound).await {
-        Ok(answer) => {
-            send_whatsapp_text(
-                env,
-                &inbound.phone_number_id,
-                &inbound.from,
-                &answer,
-                &inbound.wamid,
-            )
-            .await
-        }
+    let sent = match answer_for(env, consumer, &request, &workspace_id, inbound).await {
+        Ok(answer) => send_metered(env, consumer, &request, &workspace_id, inbound, &answer).await,
         Err(error) => Err(error),
     };
     let outcome: Result<String, &'static str> = match &sent {
@@ -154,19 +146,50 @@ async fn answer_once(
     sent.map(|_| Handled::Done)
 }
 
-/// THE SEAM for the answer: the assistant pipeline (input guard → the workspace's `ai` budget →
-/// the LLM through its circuit breaker; crate `shared/assistant`, built alongside) produces the
-/// reply to `inbound.text` for `workspace_id`. It is not merged into this branch yet, so no
-/// answer is made up here: the message stays unanswered (503 `not_configured`, recorded on its
-/// row) and the queue retries it.
+/// The answer to `inbound.text` for `workspace_id`, from the assistant pipeline
+/// ([`ask_assistant`]: the customer's strikes, the input guard, the workspace's `ai` budget, the
+/// model through the `llm` breaker), asked as the queue consumer for the subject
+/// `whatsapp:<the customer's number>`.
 async fn answer_for(
-    _env: &Env,
-    _workspace_id: &str,
-    _inbound: &InboundText,
+    env: &Env,
+    consumer: &QueueConsumer,
+    request: &RequestInfo,
+    workspace_id: &str,
+    inbound: &InboundText,
 ) -> Result<String, ApiError> {
-    Err(ApiError::NotConfigured(
-        "the assistant pipeline (crate shared/assistant)",
-    ))
+    let ask = AskFor {
+        env,
+        principal: consumer,
+        request: request.clone(),
+        workspace_id: workspace_id.to_owned(),
+        subject: format!("whatsapp:{}", inbound.from),
+    };
+    Ok(ask_assistant(&ask, &inbound.text).await?.text)
+}
+
+/// Sends `answer` as the reply to `inbound`, counted on the workspace's `sending` meter (one
+/// message; 429 `budget_exhausted` when it is used up, and the message waits for the retry).
+async fn send_metered(
+    env: &Env,
+    consumer: &QueueConsumer,
+    request: &RequestInfo,
+    workspace_id: &str,
+    inbound: &InboundText,
+    answer: &str,
+) -> Result<String, ApiError> {
+    let reservation =
+        reserve_budget(env, consumer, request, workspace_id, Meter::Sending, 1).await?;
+    let sent = send_whatsapp_text(
+        env,
+        &inbound.phone_number_id,
+        &inbound.from,
+        answer,
+        &inbound.wamid,
+    )
+    .await;
+    let spent = i64::from(sent.is_ok());
+    settle_budget(env, consumer, request, &reservation, spent).await?;
+    sent
 }
 
 /// What the database session sees of a queue delivery (there is no HTTP request).
