@@ -33,16 +33,6 @@ pub fn trials() -> Vec<Trial> {
     ]
 }
 
-/// A business's WhatsApp account on the Graph API stand-in: (token, waba id, phone number id).
-fn business(numbers: usize) -> (String, String, Vec<String>) {
-    let token = format!("EAAG-e2e-{}", unique_digits());
-    let waba = unique_digits();
-    let phones: Vec<String> = (0..numbers).map(|_| unique_digits()).collect();
-    let listed: Vec<(&str, &str)> = phones.iter().map(|p| (p.as_str(), "+1 555-0199")).collect();
-    graph_grant(&token, &waba, &listed);
-    (token, waba, phones)
-}
-
 fn connect(user: &str, workspace: &str, waba: &str, phone: &str, token: &str) -> Reply {
     let body = json!({ "waba_id": waba, "phone_number_id": phone, "access_token": token });
     post(
@@ -106,7 +96,7 @@ fn owner_connects_a_proven_number() -> TestResult {
             &[&workspace, &USER_B],
         )
         .unwrap();
-    let (token, waba, phones) = business(2);
+    let (token, waba, phones) = graph_business(2);
     let reply = connect(USER_A, &workspace, &waba, &phones[1], &token);
     check!(reply.status == 201, "{} {}", reply.status, reply.body);
     check!(
@@ -140,7 +130,7 @@ fn owner_connects_a_proven_number() -> TestResult {
 fn attacker_cannot_claim_through_the_function() -> TestResult {
     // The victim's business and its numbers: one connected, one not yet.
     let victim = fresh_workspace(USER_A, "e2e channels victim");
-    let (victim_token, victim_waba, victim_phones) = business(2);
+    let (victim_token, victim_waba, victim_phones) = graph_business(2);
     let reply = connect(
         USER_A,
         &victim,
@@ -151,7 +141,7 @@ fn attacker_cannot_claim_through_the_function() -> TestResult {
     check!(reply.status == 201, "{} {}", reply.status, reply.body);
     // The attacker owns a workspace and a real business of their own.
     let attacker = fresh_workspace(USER_B, "e2e channels attacker");
-    let (attacker_token, attacker_waba, _) = business(1);
+    let (attacker_token, attacker_waba, _) = graph_business(1);
     for phone in &victim_phones {
         let attempts = [
             // Their own token naming the victim's account: Meta refuses (not granted).
@@ -227,7 +217,7 @@ fn attacker_cannot_write_the_table() -> TestResult {
 
 fn refusals() -> TestResult {
     let workspace = fresh_workspace(USER_A, "e2e channels refusals");
-    let (token, waba, phones) = business(1);
+    let (token, waba, phones) = graph_business(1);
     // An outsider with a valid proof of their own number, naming someone else's workspace.
     let outsider = connect(USER_B, &workspace, &waba, &phones[0], &token);
     expect_error(&outsider, 404, "workspace_not_found")?;
@@ -323,7 +313,7 @@ fn taken_until_disconnected() -> TestResult {
     // One business whose account two workspaces can prove (e.g. two teams of one company).
     let first = fresh_workspace(USER_A, "e2e channels first");
     let second = fresh_workspace(USER_B, "e2e channels second");
-    let (token, waba, phones) = business(1);
+    let (token, waba, phones) = graph_business(1);
     let reply = connect(USER_A, &first, &waba, &phones[0], &token);
     check!(reply.status == 201, "{} {}", reply.status, reply.body);
     expect_error(

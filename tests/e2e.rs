@@ -22,6 +22,7 @@ macro_rules! check {
 
 mod account;
 mod api_keys;
+mod breaker;
 mod channels;
 mod files;
 mod invitations;
@@ -33,6 +34,7 @@ mod sessions;
 mod share_links;
 mod spa_journey;
 mod webhook_processing;
+mod whatsapp;
 mod workspaces;
 
 fn main() {
@@ -191,6 +193,8 @@ fn main() {
     trials.extend(api_keys::trials());
     trials.extend(sessions::trials());
     trials.extend(files::trials());
+    trials.extend(breaker::trials());
+    trials.extend(whatsapp::trials());
     trials.extend(assistant::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(

@@ -17,6 +17,11 @@ pub enum ApiError {
     NotConfigured(&'static str),
     /// A service the guard depends on (the JWKS endpoint) could not be reached.
     Upstream(&'static str),
+    /// The provider's circuit breaker is open: the call was not made (503 with `Retry-After`).
+    CircuitOpen {
+        provider: &'static str,
+        retry_after_secs: u32,
+    },
     /// A refusal that names what it refused beyond its code (the budget's meter, the input
     /// guard's category) and may say when to retry.
     Rejected(Rejection),
@@ -69,6 +74,19 @@ impl From<DbError> for ApiError {
 }
 
 impl ApiError {
+    /// Seconds for a `Retry-After` header, for the errors that know when to come back.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            ApiError::CircuitOpen {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            ApiError::Rejected(rejection) => rejection
+                .retry_after_secs
+                .map(|secs| u32::try_from(secs).unwrap_or(u32::MAX)),
+            _ => None,
+        }
+    }
+
     /// Status, stable code and a message safe to show (no secrets, no SQL, no tokens).
     pub fn status_code_message(&self) -> (u16, &'static str, &'static str) {
         match self {
@@ -93,6 +111,11 @@ impl ApiError {
                 503,
                 "upstream_unavailable",
                 "a service this function depends on is unavailable; retry later",
+            ),
+            ApiError::CircuitOpen { .. } => (
+                503,
+                "upstream_unavailable",
+                "a service this function depends on is failing; not tried, retry after Retry-After",
             ),
             ApiError::NotConfigured(_) => (
                 503,

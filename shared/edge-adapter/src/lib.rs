@@ -4,6 +4,7 @@
 
 mod assistant;
 mod auth_admin;
+mod breaker;
 mod browser;
 mod budgets;
 mod config;
@@ -19,10 +20,12 @@ mod routes;
 mod stream;
 mod upstream;
 mod webhooks;
+mod whatsapp;
 
 pub use assistant::{ask_assistant, AskFor};
 pub use assistant_pipeline::Answer;
 pub use auth_admin::delete_auth_user;
+pub use breaker::breaker_states;
 pub use budgets::{reserve_budget, settle_budget};
 pub use config::optional_number;
 pub use db::{in_single_statement, in_transaction, request_info};
@@ -42,5 +45,6 @@ pub use rls_db::budgets::{Meter, Reservation};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use stream::ChannelSink;
-pub use upstream::prove_whatsapp_number;
+pub use upstream::{prove_whatsapp_number, send_whatsapp_text};
 pub use webhooks::{replay_webhooks, store_webhook};
+pub use whatsapp::{answer_whatsapp_batch, store_and_queue_whatsapp};

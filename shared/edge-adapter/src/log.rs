@@ -43,6 +43,7 @@ const KNOWN_SECRETS: &[&str] = &[
     "META_VERIFY_TOKENS",
     "MERCADOPAGO_WEBHOOK_SECRETS",
     "CRON_SECRETS",
+    "META_SYSTEM_USER_TOKEN",
 ];
 
 /// Every text binding whose name marks it as a secret, split on commas (rotation lists).

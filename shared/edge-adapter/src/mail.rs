@@ -2,14 +2,15 @@
 //! `RESEND_API_KEY`). Locally `RESEND_API_URL` points at the stand-in ci/dev starts
 //! (ci/email-standin.mjs), which checks each request against Resend's documented contract.
 
+use breaker_policy::Provider;
 use outbound_mail::{
     invitation_email, resend_emails_url, Email, Invitation, DEFAULT_RESEND_API_URL,
 };
 use rls_db::invitations::NewInvitation;
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Env, Method};
 
 use crate::config::{optional_text, required_secret};
+use crate::upstream::{call, provider_request};
 use crate::ApiError;
 
 const PROVIDER: &str = "the e-mail provider";
@@ -37,30 +38,22 @@ pub async fn send_invitation(env: &Env, invitation: &NewInvitation) -> Result<()
     send(env, &email).await
 }
 
-/// One `POST /emails`; anything but a 2xx answer is 503 `upstream_unavailable` for the caller
-/// (logged with the provider's status, never the message or the key).
+/// One `POST /emails` through the e-mail provider's circuit breaker; anything but a 2xx answer
+/// is 503 `upstream_unavailable` for the caller (logged with the provider's status, never the
+/// message or the key).
 async fn send(env: &Env, email: &Email) -> Result<(), ApiError> {
     let key = required_secret(env, "RESEND_API_KEY")?;
     let base =
         optional_text(env, "RESEND_API_URL").unwrap_or_else(|| DEFAULT_RESEND_API_URL.into());
-    let headers = Headers::new();
-    let upstream = |_| ApiError::Upstream(PROVIDER);
-    headers
-        .set("authorization", &format!("Bearer {key}"))
-        .map_err(upstream)?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(upstream)?;
-    headers
-        .set("idempotency-key", &email.idempotency_key)
-        .map_err(upstream)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&email.resend_body())));
-    let request = Request::new_with_init(&resend_emails_url(&base), &init).map_err(upstream)?;
-    let response = Fetch::Request(request).send().await.map_err(upstream)?;
-    let status = response.status_code();
+    let request = provider_request(
+        Method::Post,
+        &resend_emails_url(&base),
+        &key,
+        Some(&email.resend_body()),
+        &[("idempotency-key", &email.idempotency_key)],
+        PROVIDER,
+    )?;
+    let status = call(env, Provider::Email, PROVIDER, request).await?.status;
     if !(200..300).contains(&status) {
         worker::console_error!("e-mail provider answered {status}");
         return Err(ApiError::Upstream(PROVIDER));

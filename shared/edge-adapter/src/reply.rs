@@ -90,7 +90,9 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                     ]
                     .concat(),
                 ),
-                ApiError::NotConfigured(what) | ApiError::Upstream(what) => log_event(
+                ApiError::NotConfigured(what)
+                | ApiError::Upstream(what)
+                | ApiError::CircuitOpen { provider: what, .. } => log_event(
                     Level::Error,
                     "request_failed",
                     &[&fields[..], &[("detail", (*what).into())]].concat(),
@@ -107,10 +109,9 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                 for (name, value) in &rejection.fields {
                     body["error"][*name] = value.as_str().into();
                 }
-                let response = json_response(status, body.to_string())?;
-                return with_retry_after(response, rejection.retry_after_secs);
             }
-            json_response(status, body.to_string())
+            let response = json_response(status, body.to_string())?;
+            with_retry_after(response, error.retry_after_secs().map(u64::from))
         }
     }
 }

@@ -65,7 +65,7 @@ pub use meta::{MetaSubscription, MetaVerifier};
 pub use paddle::{PaddleVerifier, PADDLE_DEFAULT_TOLERANCE_SECS};
 pub use principal::{
     Aal, ApiKeyClient, CronCaller, CronTrigger, DbCheck, DbPrincipal, DbRole, PublicEndpoint,
-    TenantUser, User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
+    QueueConsumer, TenantUser, User, VerifiedWebhook, WebhookProvider, MIN_PUBLIC_REASON_LEN,
 };
 pub use refusal::Refusal;
 pub use requirement::UserRequirement;

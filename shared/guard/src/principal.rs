@@ -526,6 +526,38 @@ impl DbPrincipal for VerifiedWebhook {
     }
 }
 
+/// The consumer of one of the platform's own Cloudflare Queues. Only the platform's workers can
+/// put messages on them (a producer binding, not a URL anyone can reach), and they queue only
+/// what they verified first (the Meta webhook queues messages of a delivery whose signature it
+/// checked and which it stored), so the batch is the proof.
+#[derive(Debug, Clone)]
+pub struct QueueConsumer {
+    queue: String,
+}
+
+impl QueueConsumer {
+    /// For a function's queue entry point only: the platform delivers the batch itself.
+    pub fn for_bound_queue(queue: &str) -> Self {
+        Self {
+            queue: queue.to_owned(),
+        }
+    }
+
+    pub fn queue(&self) -> &str {
+        &self.queue
+    }
+}
+
+impl sealed::Sealed for QueueConsumer {}
+impl DbPrincipal for QueueConsumer {
+    fn db_role(&self) -> DbRole {
+        DbRole::ServiceRole
+    }
+    fn jwt_claims(&self) -> Value {
+        json!({ "role": "service_role" })
+    }
+}
+
 impl sealed::Sealed for CronCaller {}
 impl DbPrincipal for CronCaller {
     fn db_role(&self) -> DbRole {

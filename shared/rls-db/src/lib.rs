@@ -28,6 +28,7 @@ mod session;
 pub mod sessions;
 pub mod share_links;
 pub mod webhook_events;
+pub mod whatsapp_replies;
 pub mod workspaces;
 
 pub use data_path::DataPath;
