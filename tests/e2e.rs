@@ -25,6 +25,7 @@ mod manager_reads;
 mod members;
 mod notes;
 mod profile;
+mod rate_limits;
 mod share_links;
 mod spa_journey;
 mod webhook_processing;
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(rate_limits::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

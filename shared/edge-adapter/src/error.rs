@@ -1,5 +1,6 @@
 use api_input::InputError;
 use edge_guard::Refusal;
+use rate_limit::Scope;
 use rls_db::DbError;
 
 /// Every way a request can end other than success. Each has a stable code and a status, and is
@@ -16,6 +17,8 @@ pub enum ApiError {
     NotConfigured(&'static str),
     /// A service the guard depends on (the JWKS endpoint) could not be reached.
     Upstream(&'static str),
+    /// Over the route's rate limit for `scope` (429, with `Retry-After`).
+    RateLimited { scope: Scope, retry_after_secs: u32 },
 }
 
 impl From<Refusal> for ApiError {
@@ -58,6 +61,11 @@ impl ApiError {
                 503,
                 "upstream_unavailable",
                 "a service this function depends on is unavailable; retry later",
+            ),
+            ApiError::RateLimited { .. } => (
+                429,
+                "rate_limited",
+                "too many requests; retry after the seconds in Retry-After",
             ),
             ApiError::NotConfigured(_) => (
                 503,

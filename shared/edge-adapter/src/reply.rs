@@ -80,7 +80,7 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                     "request_failed",
                     &[&fields[..], &[("detail", (*what).into())]].concat(),
                 ),
-                ApiError::Refused(_) | ApiError::Invalid(_) => {
+                ApiError::Refused(_) | ApiError::Invalid(_) | ApiError::RateLimited { .. } => {
                     log_event(Level::Info, "request_refused", &fields)
                 }
             }
@@ -88,7 +88,23 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
             if let ApiError::Invalid(input) = &error {
                 body["error"]["field"] = input.field().into();
             }
-            json_response(status, body.to_string())
+            // A 429 says which limit and for how long, in the body and in `Retry-After`.
+            let retry_after = match &error {
+                ApiError::RateLimited {
+                    scope,
+                    retry_after_secs,
+                } => {
+                    body["error"]["scope"] = scope.as_str().into();
+                    body["error"]["retry_after_secs"] = (*retry_after_secs).into();
+                    Some(retry_after_secs.to_string())
+                }
+                _ => None,
+            };
+            let mut response = json_response(status, body.to_string())?;
+            if let Some(seconds) = retry_after {
+                response.headers_mut().set("retry-after", &seconds)?;
+            }
+            Ok(response)
         }
     }
 }
