@@ -81,9 +81,10 @@ function_names() {
   done
 }
 
-# Every worker ci/build-workers builds: the gateway, then the functions.
+# Every worker ci/build-workers builds: the gateway, the rate limiter, then the functions.
 worker_names() {
   echo gateway
+  echo rate-limiter
   function_names
 }
 

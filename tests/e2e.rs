@@ -31,6 +31,7 @@ mod members;
 mod notes;
 mod profile;
 mod sessions;
+mod rate_limits;
 mod share_links;
 mod spa_journey;
 mod webhook_processing;
@@ -196,6 +197,7 @@ fn main() {
     trials.extend(breaker::trials());
     trials.extend(whatsapp::trials());
     trials.extend(assistant::trials());
+    trials.extend(rate_limits::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

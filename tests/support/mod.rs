@@ -79,11 +79,17 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    pub headers: ureq::http::HeaderMap,
 }
 
 impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// A response header, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The stable code of an error reply.
@@ -120,6 +126,7 @@ fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Re
         status,
         content_type,
         body,
+        headers: response.headers().clone(),
     }
 }
 

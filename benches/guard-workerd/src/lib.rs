@@ -5,12 +5,16 @@
 //! `/edge` adds what the adapter's browser edge adds to every request: the security headers,
 //! the CORS allowlist check with `Vary`/`Access-Control-Allow-Origin`, and one masked JSON log
 //! line (allowlist and masker built once per isolate, as the adapter holds them).
+//! `/limit-ip` and `/limit-ip-account` count the request as the adapter's rate limits do: one
+//! or two hits on the limiter's Durable Objects (`workers/rate-limiter`, bound as in every
+//! function), with a limit no run reaches.
 
 use std::sync::OnceLock;
 
 use cors_policy::{response_headers, AllowedOrigins, SECURITY_HEADERS};
 use log_mask::{json_line, Level, Masker};
 
+use edge_adapter::{count_hit, Rate, Scope};
 use edge_guard::{
     JwkSet, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, UserRequirement,
 };
@@ -23,6 +27,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         (Method::Get, "/edge") => return browser_edge(&req, &env),
         (Method::Get, "/hs256") => hs256(&req, &env),
         (Method::Get, "/es256") => es256(&req, &env),
+        (Method::Get, "/limit-ip") => rate_limits(&env, &[Scope::Ip]).await,
+        (Method::Get, "/limit-ip-account") => rate_limits(&env, &[Scope::Ip, Scope::Account]).await,
         (Method::Post, "/none") => req.bytes().await.map(drop).map_err(misconfigured),
         (Method::Post, "/paddle") => paddle(&mut req, &env).await,
         _ => return Response::error("not found", 404),
@@ -132,6 +138,22 @@ async fn paddle(req: &mut Request, env: &Env) -> Result<(), Refusal> {
     verifier
         .verify(signature.as_deref(), &body, now())
         .map(drop)
+}
+
+/// One counter hit per scope, keyed as the adapter keys them (one client, one account: the
+/// hottest case, every hit on the same object).
+async fn rate_limits(env: &Env, scopes: &[Scope]) -> Result<(), Refusal> {
+    let never_reached = Rate {
+        limit: u32::MAX,
+        window_secs: 60,
+    };
+    for scope in scopes {
+        let key = format!("{}|GET /limit|bench", scope.as_str());
+        count_hit(env, *scope, &key, never_reached)
+            .await
+            .map_err(misconfigured)?;
+    }
+    Ok(())
 }
 
 /// A benchmark set up wrongly must show as failed requests in wrk's output, not as fast ones.

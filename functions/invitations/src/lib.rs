@@ -15,7 +15,9 @@ use serde_json::json;
 edge_adapter::serve! {
     routes {
         GET "/functions/v1/invitations" => tenant_user(UserRequirement::SIGNED_IN) => list_pending,
-        POST "/functions/v1/invitations" => tenant_user(UserRequirement::SIGNED_IN) => create,
+        // Each invitation sends an e-mail: tighter than the kind's default per account.
+        POST "/functions/v1/invitations" => tenant_user(UserRequirement::SIGNED_IN) => create
+            [account: 20 / 60],
         DELETE "/functions/v1/invitations" => tenant_user(UserRequirement::SIGNED_IN) => withdraw,
         POST "/functions/v1/invitations/accept" => user(UserRequirement::SIGNED_IN) => accept,
     }

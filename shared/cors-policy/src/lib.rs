@@ -260,7 +260,8 @@ pub fn preflight(
 
 /// CORS headers for an actual (non-preflight) response on a browser-facing path: the allowed
 /// origin echoed (never a list, never `*`), and always `Vary: Origin` so a cache never hands one
-/// origin's answer to another.
+/// origin's answer to another. `Retry-After` (of a 429) is exposed to the page: it is not a
+/// header browsers show scripts by default.
 pub fn response_headers(
     allowed: &AllowedOrigins,
     origin: Option<&str>,
@@ -268,6 +269,7 @@ pub fn response_headers(
     let mut headers = vec![("vary", "Origin".to_owned())];
     if let Some(origin) = origin.filter(|o| allowed.allows(o)) {
         headers.push(("access-control-allow-origin", origin.to_owned()));
+        headers.push(("access-control-expose-headers", "Retry-After".to_owned()));
     }
     headers
 }
@@ -439,6 +441,10 @@ mod tests {
         let allowed = allowlist();
         let ok = response_headers(&allowed, Some(SPA));
         assert_eq!(header(&ok, "access-control-allow-origin"), Some(SPA));
+        assert_eq!(
+            header(&ok, "access-control-expose-headers"),
+            Some("Retry-After")
+        );
         assert_eq!(header(&ok, "vary"), Some("Origin"));
         for origin in [Some("https://evil.test"), None] {
             let refused = response_headers(&allowed, origin);

@@ -1,6 +1,7 @@
 use api_input::InputError;
 use edge_guard::Refusal;
 use rls_db::budgets::BudgetExhausted;
+use rate_limit::Scope;
 use rls_db::DbError;
 
 /// Every way a request can end other than success. Each has a stable code and a status, and is
@@ -25,6 +26,8 @@ pub enum ApiError {
     /// A refusal that names what it refused beyond its code (the budget's meter, the input
     /// guard's category) and may say when to retry.
     Rejected(Rejection),
+    /// Over the route's rate limit for `scope` (429, with `Retry-After`).
+    RateLimited { scope: Scope, retry_after_secs: u32 },
 }
 
 /// A refusal with details: `fields` go into the error object beside `code` and `message`,
@@ -83,6 +86,9 @@ impl ApiError {
             ApiError::Rejected(rejection) => rejection
                 .retry_after_secs
                 .map(|secs| u32::try_from(secs).unwrap_or(u32::MAX)),
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -116,6 +122,11 @@ impl ApiError {
                 503,
                 "upstream_unavailable",
                 "a service this function depends on is failing; not tried, retry after Retry-After",
+            ),
+            ApiError::RateLimited { .. } => (
+                429,
+                "rate_limited",
+                "too many requests; retry after the seconds in Retry-After",
             ),
             ApiError::NotConfigured(_) => (
                 503,

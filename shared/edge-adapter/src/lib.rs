@@ -12,6 +12,7 @@ mod db;
 mod error;
 mod files;
 mod guards;
+mod limits;
 mod log;
 mod mail;
 mod reply;
@@ -35,8 +36,10 @@ pub use files::{
     store_file,
 };
 pub use guards::MetaChallenge;
+pub use limits::{count_hit, RateLimitAccount};
 pub use log::{log_event, Level};
 pub use mail::send_invitation;
+pub use rate_limit::{Rate, Scope};
 pub use reply::{respond, Reply};
 pub use request::{
     json_body, query_integer, query_text, query_uuid, raw_body, required_query_uuid,

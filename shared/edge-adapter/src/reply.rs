@@ -97,7 +97,10 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                     "request_failed",
                     &[&fields[..], &[("detail", (*what).into())]].concat(),
                 ),
-                ApiError::Refused(_) | ApiError::Invalid(_) | ApiError::Rejected(_) => {
+                ApiError::Refused(_)
+                | ApiError::Invalid(_)
+                | ApiError::Rejected(_)
+                | ApiError::RateLimited { .. } => {
                     log_event(Level::Info, "request_refused", &fields)
                 }
             }
@@ -109,6 +112,15 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                 for (name, value) in &rejection.fields {
                     body["error"][*name] = value.as_str().into();
                 }
+            }
+            // A 429 for a rate limit says which limit and for how long, in the body too.
+            if let ApiError::RateLimited {
+                scope,
+                retry_after_secs,
+            } = &error
+            {
+                body["error"]["scope"] = scope.as_str().into();
+                body["error"]["retry_after_secs"] = (*retry_after_secs).into();
             }
             let response = json_response(status, body.to_string())?;
             with_retry_after(response, error.retry_after_secs().map(u64::from))

@@ -11,8 +11,10 @@ use futures_util::future::LocalBoxFuture;
 use worker::{Env, Method, Request, Response};
 
 use cors_policy::Audience;
+use rate_limit::{Rate, RouteLimits, Scope};
 
 use crate::guards::{self, MetaChallenge};
+use crate::limits::{RateLimitAccount, RouteLimiter};
 use crate::request::header;
 use crate::{browser, log, log_event, respond, ApiError, Level, Reply};
 
@@ -26,7 +28,7 @@ pub struct Call<P> {
 /// What a handler returns.
 pub type Handled = LocalBoxFuture<'static, Result<Reply, ApiError>>;
 
-type Run = Box<dyn Fn(Request, Env) -> Handled>;
+type Run = Box<dyn Fn(Request, Env, RouteLimiter) -> Handled>;
 
 /// One declared route: the guard is chosen by the constructor, which also fixes the handler's
 /// principal type, and runs before the handler on every request.
@@ -35,6 +37,8 @@ pub struct Route {
     path: &'static str,
     /// Browser-facing routes answer preflights and carry CORS headers; server routes never do.
     audience: Audience,
+    /// The route kind's default limits, or what `serve!` declared for this route.
+    limits: RouteLimits,
     run: Run,
 }
 
@@ -233,8 +237,15 @@ impl Route {
         Self::guarded("public", method, path, reason, admit, handler)
     }
 
+    /// This route's own `rate` for `scope`, in place of its kind's default (`serve!`'s
+    /// `[ip: 30 / 60, account: 10 / 3600]` after the handler: limit / window in seconds).
+    pub fn limited(mut self, scope: Scope, rate: Rate) -> Self {
+        self.limits = self.limits.with(scope, rate);
+        self
+    }
+
     /// A route whose guard takes no declared requirement: only the request and environment.
-    fn checked<P: 'static>(
+    fn checked<P: RateLimitAccount + 'static>(
         guard: &'static str,
         method: Option<Method>,
         path: &'static str,
@@ -251,9 +262,10 @@ impl Route {
         Self::guarded(guard, method, path, check, admit::<P>, handler)
     }
 
-    /// Every request on this route runs `admit` first; only its principal reaches `handler`.
-    /// `guard` is the guard's name in `serve!`, which decides the route's audience.
-    fn guarded<G: Copy + 'static, P: 'static>(
+    /// Every request on this route is counted against its client address, then runs `admit`;
+    /// the principal is counted against its account, and only then reaches `handler`. `guard`
+    /// is the guard's name in `serve!`, which decides the route's audience and default limits.
+    fn guarded<G: Copy + 'static, P: RateLimitAccount + 'static>(
         guard: &'static str,
         method: Option<Method>,
         path: &'static str,
@@ -261,9 +273,11 @@ impl Route {
         admit: Admit<G, P>,
         handler: fn(Call<P>) -> Handled,
     ) -> Self {
-        let run = move |mut req: Request, env: Env| -> Handled {
+        let run = move |mut req: Request, env: Env, limiter: RouteLimiter| -> Handled {
             Box::pin(async move {
+                limiter.count_ip(&env, &req).await?;
                 let principal = admit(&mut req, &env, &requirement).await?;
+                limiter.count_account(&env, &principal).await?;
                 handler(Call {
                     principal,
                     req,
@@ -274,6 +288,7 @@ impl Route {
         };
         Self {
             audience: Audience::of_guard(guard, method.is_none()),
+            limits: RouteLimits::for_route(guard, method.is_none()),
             method,
             path,
             run: Box::new(run),
@@ -339,7 +354,13 @@ pub async fn dispatch(routes: &[Route], req: Request, env: Env) -> worker::Resul
             "this endpoint does not accept that method",
         )
         .into()))?,
-        (Some(route), _) => respond((route.run)(req, env).await)?,
+        (Some(route), _) => {
+            let limiter = RouteLimiter {
+                route: format!("{} {}", method.as_ref(), route.path),
+                limits: route.limits,
+            };
+            respond((route.run)(req, env, limiter).await)?
+        }
     };
     if let Some((allowed, origin)) = &cors {
         browser::add_cors_headers(&mut response, allowed, origin.as_deref())?;
@@ -439,7 +460,9 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 }
 
 /// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
-/// one of GET POST PUT PATCH DELETE ANY) and, optionally, its schedules (`"cron" => job`, each
+/// one of GET POST PUT PATCH DELETE ANY, optionally followed by the route's own rate limits
+/// `[ip: LIMIT / WINDOW_SECS, account: LIMIT / WINDOW_SECS]` in place of its kind's defaults)
+/// and, optionally, its schedules (`"cron" => job`, each
 /// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
 /// `tenant_user(requirement)`, `api_key("scope")`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
 /// `mercadopago_webhook`, `standard_webhooks`, `cron_secret`, `public("reason")`.
@@ -448,6 +471,8 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 /// edge_adapter::serve! {
 ///     routes {
 ///         GET "/functions/v1/notes" => user(UserRequirement::SIGNED_IN) => list_notes,
+///         POST "/functions/v1/notes" => user(UserRequirement::SIGNED_IN) => create_note
+///             [account: 60 / 60],
 ///     }
 /// }
 /// async fn list_notes(call: Call<User>) -> Result<Reply, ApiError> { … }
@@ -456,7 +481,8 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 macro_rules! serve {
     (
         routes {
-            $( $method:ident $path:literal => $guard:ident $( ( $($arg:expr),* $(,)? ) )? => $handler:path ),+ $(,)?
+            $( $method:ident $path:literal => $guard:ident $( ( $($arg:expr),* $(,)? ) )? => $handler:path
+               $( [ $( $scope:ident : $limit:literal / $window:literal ),+ $(,)? ] )? ),+ $(,)?
         }
         $( schedules {
             $( $cron:literal => $job:path ),+ $(,)?
@@ -475,6 +501,10 @@ macro_rules! serve {
                     $( $($arg,)* )?
                     |call| ::std::boxed::Box::pin($handler(call)),
                 )
+                $( $( .limited(
+                    $crate::__limit_scope!($scope),
+                    $crate::Rate { limit: $limit, window_secs: $window },
+                ) )+ )?
             ),+ ];
             $crate::dispatch(&routes, req, env).await
         }
@@ -491,6 +521,17 @@ macro_rules! serve {
                 $crate::run_scheduled(&schedules, &event.cron(), env).await
             }
         )?
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __limit_scope {
+    (ip) => {
+        $crate::Scope::Ip
+    };
+    (account) => {
+        $crate::Scope::Account
     };
 }
 

@@ -30,6 +30,11 @@ fn main() {
     for (set, attacks_file, benign_file) in [
         ("tuning", "attacks.jsonl", "benign.jsonl"),
         ("held-out", "holdout_attacks.jsonl", "holdout_benign.jsonl"),
+        (
+            "held-out 2",
+            "holdout2_attacks.jsonl",
+            "holdout2_benign.jsonl",
+        ),
     ] {
         let attacks = load(attacks_file);
         let benign = load(benign_file);

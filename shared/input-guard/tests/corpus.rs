@@ -54,6 +54,12 @@ fn held_out_corpus_stays_above_the_floor() {
     check("holdout_attacks.jsonl", "holdout_benign.jsonl", 80.0, 4.0);
 }
 
+/// The second held-out set (2026-12-01), written before that day's tuning, never tuned on.
+#[test]
+fn second_held_out_corpus_stays_above_the_floor() {
+    check("holdout2_attacks.jsonl", "holdout2_benign.jsonl", 80.0, 4.0);
+}
+
 #[test]
 fn every_sample_is_labelled_with_a_known_language() {
     for file in [
@@ -61,10 +67,12 @@ fn every_sample_is_labelled_with_a_known_language() {
         "benign.jsonl",
         "holdout_attacks.jsonl",
         "holdout_benign.jsonl",
+        "holdout2_attacks.jsonl",
+        "holdout2_benign.jsonl",
     ] {
         for sample in load(file) {
             assert!(
-                ["en", "es", "pt"].contains(&sample.lang.as_str()),
+                ["en", "es", "pt", "fr", "de", "it"].contains(&sample.lang.as_str()),
                 "{file}: {}",
                 sample.lang
             );
@@ -74,6 +82,7 @@ fn every_sample_is_labelled_with_a_known_language() {
     for sample in load("attacks.jsonl")
         .into_iter()
         .chain(load("holdout_attacks.jsonl"))
+        .chain(load("holdout2_attacks.jsonl"))
     {
         assert!(
             codes.contains(&sample.category.as_str()),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use edge_guard::MIN_PUBLIC_REASON_LEN;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use rate_limit::{Rate, RouteLimits, Scope};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, parenthesized, Ident, LitStr, Token};
@@ -20,6 +21,8 @@ pub struct Row {
     pub function: String,
     pub guard: String,
     pub entry: String,
+    /// The route's rate limits as served (`ip 600/min, account 300/min`); blank for schedules.
+    pub limits: String,
     /// The declared route, for a route row (schedules and undeclared functions have none).
     pub route: Option<DeclaredRoute>,
 }
@@ -76,9 +79,14 @@ impl Report {
 
     /// The Markdown table README.md shows.
     pub fn table(&self) -> String {
-        let mut out = String::from("| function | guard | route / trigger |\n|---|---|---|\n");
+        let mut out = String::from(
+            "| function | guard | route / trigger | rate limits |\n|---|---|---|---|\n",
+        );
         for row in &self.rows {
-            out += &format!("| {} | {} | {} |\n", row.function, row.guard, row.entry);
+            out += &format!(
+                "| {} | {} | {} | {} |\n",
+                row.function, row.guard, row.entry, row.limits
+            );
         }
         out
     }
@@ -184,6 +192,7 @@ fn audit_function(function: &Function, report: &mut Report) {
                 function: name.clone(),
                 guard: "**NONE**".into(),
                 entry: "undeclared".into(),
+                limits: String::new(),
                 route: None,
             });
             return;
@@ -223,10 +232,21 @@ fn audit_function(function: &Function, report: &mut Report) {
                 ));
             }
         }
+        let limits = match route.limits() {
+            Ok(limits) => limits.to_string(),
+            Err(problem) => {
+                report.problems.push(format!(
+                    "{name}: {} {}: {problem}",
+                    route.method, route.path
+                ));
+                String::new()
+            }
+        };
         report.rows.push(Row {
             function: name.clone(),
             guard: route.describe_guard(),
             entry: format!("`{} {}`", route.method, route.path),
+            limits,
             route: Some(DeclaredRoute {
                 method: route.method.to_string(),
                 path: route.path.clone(),
@@ -262,6 +282,7 @@ fn audit_function(function: &Function, report: &mut Report) {
             function: name.clone(),
             guard: "scheduled event (platform)".into(),
             entry: format!("cron `{cron}`"),
+            limits: String::new(),
             route: None,
         });
     }
@@ -330,9 +351,28 @@ struct RouteDecl {
     guard: String,
     args: Option<TokenStream>,
     reason: Option<LitStr>,
+    /// `[ip: 30 / 60, account: 10 / 3600]` after the handler: this route's own rates.
+    overrides: Vec<(Ident, Rate)>,
 }
 
 impl RouteDecl {
+    /// As the adapter serves them: the kind's defaults (`rate_limit`), then the overrides.
+    fn limits(&self) -> Result<RouteLimits, String> {
+        if RouteLimits::for_guard(&self.guard).is_none() {
+            return Err(format!(
+                "guard {} has no default rate limits (rate_limit::RouteLimits::for_guard)",
+                self.guard
+            ));
+        }
+        let mut limits = RouteLimits::for_route(&self.guard, self.method == "ANY");
+        for (scope, rate) in &self.overrides {
+            let scope = Scope::parse(&scope.to_string())
+                .ok_or_else(|| format!("rate limit scope {scope} is not ip or account"))?;
+            limits = limits.with(scope, *rate);
+        }
+        Ok(limits)
+    }
+
     fn describe_guard(&self) -> String {
         match (&self.reason, &self.args) {
             (Some(reason), _) => format!(
@@ -404,12 +444,43 @@ impl Parse for RouteDecl {
         }
         input.parse::<Token![=>]>()?;
         let _handler: syn::Path = input.parse()?;
+        let mut overrides = Vec::new();
+        if input.peek(syn::token::Bracket) {
+            let inner;
+            syn::bracketed!(inner in input);
+            let entries = Punctuated::<RateDecl, Token![,]>::parse_terminated(&inner)?;
+            overrides = entries.into_iter().map(|r| (r.scope, r.rate)).collect();
+        }
         Ok(Self {
             method,
             path: path.value(),
             guard: guard.to_token_stream().to_string(),
             args,
             reason,
+            overrides,
+        })
+    }
+}
+
+/// `ip: 30 / 60`: a scope, a limit and a window in seconds.
+struct RateDecl {
+    scope: Ident,
+    rate: Rate,
+}
+
+impl Parse for RateDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let scope: Ident = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let limit: syn::LitInt = input.parse()?;
+        input.parse::<Token![/]>()?;
+        let window: syn::LitInt = input.parse()?;
+        Ok(Self {
+            scope,
+            rate: Rate {
+                limit: limit.base10_parse()?,
+                window_secs: window.base10_parse()?,
+            },
         })
     }
 }
