@@ -27,6 +27,7 @@ mod notes;
 mod profile;
 mod share_links;
 mod spa_journey;
+mod web_crypto_jwt;
 mod webhook_processing;
 mod workspaces;
 
@@ -182,6 +183,7 @@ fn main() {
     trials.extend(browser_edge::trials());
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
+    trials.extend(web_crypto_jwt::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

@@ -13,6 +13,7 @@ mod reply;
 mod request;
 mod routes;
 mod upstream;
+mod web_crypto;
 mod webhooks;
 
 pub use config::optional_number;
@@ -26,4 +27,5 @@ pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use upstream::prove_whatsapp_number;
+pub use web_crypto::WebCryptoSignatures;
 pub use webhooks::{replay_webhooks, store_webhook};
