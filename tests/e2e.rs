@@ -34,6 +34,7 @@ mod sessions;
 mod rate_limits;
 mod share_links;
 mod spa_journey;
+mod web_crypto_jwt;
 mod webhook_processing;
 mod whatsapp;
 mod workspaces;
@@ -198,6 +199,7 @@ fn main() {
     trials.extend(whatsapp::trials());
     trials.extend(assistant::trials());
     trials.extend(rate_limits::trials());
+    trials.extend(web_crypto_jwt::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",

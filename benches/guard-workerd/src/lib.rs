@@ -8,6 +8,8 @@
 //! `/limit-ip` and `/limit-ip-account` count the request as the adapter's rate limits do: one
 //! or two hits on the limiter's Durable Objects (`workers/rate-limiter`, bound as in every
 //! function), with a limit no run reaches.
+//! `/es256` checks the signature with Web Crypto, as every function does; `/es256-pure-rust`
+//! with the pure-Rust P-256 code the functions used before, for the comparison.
 
 use std::sync::OnceLock;
 
@@ -15,8 +17,10 @@ use cors_policy::{response_headers, AllowedOrigins, SECURITY_HEADERS};
 use log_mask::{json_line, Level, Masker};
 
 use edge_adapter::{count_hit, Rate, Scope};
+use edge_adapter::WebCryptoSignatures;
 use edge_guard::{
-    JwkSet, JwtConfig, PaddleVerifier, Refusal, SupabaseJwtVerifier, UserRequirement,
+    JwkSet, JwsSignatureCheck, JwtConfig, PaddleVerifier, PureRustSignatures, Refusal,
+    SupabaseJwtVerifier, UserRequirement,
 };
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -24,9 +28,14 @@ use worker::{event, Context, Env, Method, Request, Response};
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let outcome = match (req.method(), req.path().as_str()) {
         (Method::Get, "/none") => Ok(()),
-        (Method::Get, "/edge") => return browser_edge(&req, &env),
+        (Method::Get, "/edge") => return browser_edge(&req, &env, LogLine::MaskedAndPrinted),
+        (Method::Get, "/edge-unprinted") => return browser_edge(&req, &env, LogLine::MaskedOnly),
+        (Method::Get, "/edge-unmasked") => {
+            return browser_edge(&req, &env, LogLine::PrintedUnmasked)
+        }
         (Method::Get, "/hs256") => hs256(&req, &env),
-        (Method::Get, "/es256") => es256(&req, &env),
+        (Method::Get, "/es256") => es256(&req, &env, &WebCryptoSignatures).await,
+        (Method::Get, "/es256-pure-rust") => es256(&req, &env, &PureRustSignatures).await,
         (Method::Get, "/limit-ip") => rate_limits(&env, &[Scope::Ip]).await,
         (Method::Get, "/limit-ip-account") => rate_limits(&env, &[Scope::Ip, Scope::Account]).await,
         (Method::Post, "/none") => req.bytes().await.map(drop).map_err(misconfigured),
@@ -39,8 +48,20 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     }
 }
 
+/// What `/edge` does with its log line, to separate the masking from `console.log` (which
+/// `wrangler dev` relays to its own Node process; in production it goes to Workers Logs).
+#[derive(Clone, Copy, PartialEq)]
+enum LogLine {
+    /// As the adapter does: masked, then printed.
+    MaskedAndPrinted,
+    /// Built and masked, never printed.
+    MaskedOnly,
+    /// Built without masking, then printed.
+    PrintedUnmasked,
+}
+
 /// The `/none` reply with the browser edge around it, the way the adapter builds it.
-fn browser_edge(req: &Request, env: &Env) -> worker::Result<Response> {
+fn browser_edge(req: &Request, env: &Env, log_line: LogLine) -> worker::Result<Response> {
     static ALLOWED: OnceLock<AllowedOrigins> = OnceLock::new();
     static MASKER: OnceLock<Masker> = OnceLock::new();
     let allowed = ALLOWED.get_or_init(|| {
@@ -66,18 +87,26 @@ fn browser_edge(req: &Request, env: &Env) -> worker::Result<Response> {
         headers.set(name, &value)?;
     }
     let query = req.url()?.query().unwrap_or_default().to_owned();
-    let line = json_line(
-        masker,
-        Level::Info,
-        "request",
-        &[
-            ("method", "GET".into()),
-            ("path", req.path().into()),
-            ("query", query.into()),
-            ("status", 200.into()),
-        ],
-    );
-    worker::console_log!("{line}");
+    let fields: [(&str, serde_json::Value); 4] = [
+        ("method", "GET".into()),
+        ("path", req.path().into()),
+        ("query", query.into()),
+        ("status", 200.into()),
+    ];
+    let line = if log_line == LogLine::PrintedUnmasked {
+        let mut unmasked = serde_json::Map::new();
+        unmasked.insert("level".into(), "info".into());
+        unmasked.insert("event".into(), "request".into());
+        unmasked.extend(fields.map(|(name, value)| (name.to_owned(), value)));
+        serde_json::Value::Object(unmasked).to_string()
+    } else {
+        json_line(masker, Level::Info, "request", &fields)
+    };
+    if log_line == LogLine::MaskedOnly {
+        std::hint::black_box(line);
+    } else {
+        worker::console_log!("{line}");
+    }
     Ok(response)
 }
 
@@ -101,7 +130,13 @@ fn hs256(req: &Request, env: &Env) -> Result<(), Refusal> {
         .map(drop)
 }
 
-fn es256(req: &Request, env: &Env) -> Result<(), Refusal> {
+/// ES256 with the signature checked by `signatures`: Web Crypto as the adapter does it, or the
+/// pure-Rust P-256 the workers used before (for the comparison).
+async fn es256(
+    req: &Request,
+    env: &Env,
+    signatures: &impl JwsSignatureCheck,
+) -> Result<(), Refusal> {
     static KEYS: OnceLock<JwkSet> = OnceLock::new();
     let keys = match KEYS.get() {
         Some(keys) => keys,
@@ -113,12 +148,14 @@ fn es256(req: &Request, env: &Env) -> Result<(), Refusal> {
     };
     let authorization = req.headers().get("authorization").map_err(misconfigured)?;
     SupabaseJwtVerifier::new(None, &JwtConfig::default())
-        .verify_user(
+        .verify_user_with(
             authorization.as_deref(),
             Some(keys),
             &UserRequirement::SIGNED_IN,
             now(),
+            signatures,
         )
+        .await
         .map(drop)
 }
 

@@ -14,6 +14,7 @@ use worker::{Env, Fetch, Request};
 
 use crate::config::{optional_number, optional_text, secret_list};
 use crate::request::{header, query_string, query_text, read_body_capped};
+use crate::web_crypto::WebCryptoSignatures;
 use crate::{log_event, ApiError, Level};
 
 /// Each provider's body cap, checked (Content-Length, then the bytes received) before anything
@@ -43,7 +44,15 @@ pub(crate) async fn signed_in_user(
     requirement: &UserRequirement,
 ) -> Result<User, ApiError> {
     let (verifier, authorization, jwks, now) = prepare_user_check(req, env).await?;
-    Ok(verifier.verify_user(authorization.as_deref(), jwks.as_ref(), requirement, now)?)
+    Ok(verifier
+        .verify_user_with(
+            authorization.as_deref(),
+            jwks.as_ref(),
+            requirement,
+            now,
+            &WebCryptoSignatures,
+        )
+        .await?)
 }
 
 /// As [`signed_in_user`], acting for the workspace named by `?workspace=` (or the token's
@@ -55,13 +64,16 @@ pub(crate) async fn tenant_user(
 ) -> Result<TenantUser, ApiError> {
     let (verifier, authorization, jwks, now) = prepare_user_check(req, env).await?;
     let workspace = query_text(req, "workspace");
-    Ok(verifier.verify_tenant_user(
-        authorization.as_deref(),
-        jwks.as_ref(),
-        requirement,
-        workspace.as_deref(),
-        now,
-    )?)
+    Ok(verifier
+        .verify_tenant_user_with(
+            authorization.as_deref(),
+            jwks.as_ref(),
+            requirement,
+            workspace.as_deref(),
+            now,
+            &WebCryptoSignatures,
+        )
+        .await?)
 }
 
 type UserCheck = (SupabaseJwtVerifier, Option<String>, Option<JwkSet>, u64);

@@ -20,6 +20,7 @@ mod request;
 mod routes;
 mod stream;
 mod upstream;
+mod web_crypto;
 mod webhooks;
 mod whatsapp;
 
@@ -49,5 +50,6 @@ pub use rls_db::Access;
 pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
 pub use stream::ChannelSink;
 pub use upstream::{prove_whatsapp_number, send_whatsapp_text};
+pub use web_crypto::WebCryptoSignatures;
 pub use webhooks::{replay_webhooks, store_webhook};
 pub use whatsapp::{answer_whatsapp_batch, store_and_queue_whatsapp};

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use jwt_simple::prelude::{ES256PublicKey, RS256PublicKey};
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::jws::JwksKey;
 
 /// Where Supabase publishes the project's public keys.
 pub fn jwks_url(supabase_url: &str) -> String {
@@ -26,18 +27,11 @@ pub const MIN_REFETCH_SECS: u64 = 30;
 /// A JWKS larger than this is refused (a real one holds a few keys, well under 16 KB).
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 
-/// One verification key, typed by algorithm: a key only ever verifies its own algorithm.
-#[derive(Debug, Clone)]
-pub(crate) enum PublicJwk {
-    Es256(ES256PublicKey),
-    Rs256(Box<RS256PublicKey>),
-}
-
 /// The usable keys of a JWKS document, by `kid`. Several at once: during a rotation the old and
 /// the new key are both published.
 #[derive(Debug, Clone, Default)]
 pub struct JwkSet {
-    keys: HashMap<String, PublicJwk>,
+    keys: HashMap<String, JwksKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,15 +50,16 @@ struct Document {
 }
 
 impl JwkSet {
-    /// Keeps every ES256 (EC P-256) and RS256 (RSA) signing key that has a `kid`; other keys
-    /// (other curves, `use: enc`, symmetric `oct`) are skipped, never trusted.
+    /// Keeps every ES256 (EC P-256) and RS256 (RSA, 2048 to 4096 bits) signing key that has a
+    /// `kid`; other keys (other curves, `use: enc`, symmetric `oct`, malformed members, an `alg`
+    /// that contradicts the key type) are skipped, never trusted.
     pub fn parse(document: &str) -> Result<Self, JwksError> {
         if document.len() > MAX_JWKS_BYTES {
             return Err(JwksError::TooLarge);
         }
         let document: Document =
             serde_json::from_str(document).map_err(|_| JwksError::Malformed)?;
-        let keys: HashMap<String, PublicJwk> = document
+        let keys: HashMap<String, JwksKey> = document
             .keys
             .iter()
             .filter_map(|jwk| {
@@ -72,17 +67,7 @@ impl JwkSet {
                 if jwk.get("use").and_then(Value::as_str).unwrap_or("sig") != "sig" {
                     return None;
                 }
-                let text = jwk.to_string();
-                let key = match jwk.get("kty")?.as_str()? {
-                    "EC" => {
-                        PublicJwk::Es256(ES256PublicKey::from_jwk(&text).ok()?.with_key_id(&kid))
-                    }
-                    "RSA" => PublicJwk::Rs256(Box::new(
-                        RS256PublicKey::from_jwk(&text).ok()?.with_key_id(&kid),
-                    )),
-                    _ => return None,
-                };
-                Some((kid, key))
+                Some((kid, JwksKey::from_jwk(jwk)?))
             })
             .collect();
         if keys.is_empty() {
@@ -91,7 +76,7 @@ impl JwkSet {
         Ok(Self { keys })
     }
 
-    pub(crate) fn get(&self, kid: &str) -> Option<&PublicJwk> {
+    pub(crate) fn get(&self, kid: &str) -> Option<&JwksKey> {
         self.keys.get(kid)
     }
 

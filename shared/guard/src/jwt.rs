@@ -3,13 +3,20 @@
 //! key that verifies it: `none`, other algorithms and HS/RS confusion are refused.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use jwt_simple::prelude::*;
 use jwt_simple::JWTError;
 use serde_json::{Map, Value};
 
 use crate::bearer::bearer_token;
-use crate::jwks::{JwkSet, PublicJwk};
+use crate::jwks::JwkSet;
+use crate::jws::{
+    signed_parts, CheckedSignature, Es256, JwsAlgorithm, JwsSignatureCheck, PureRustSignatures,
+    Rs256,
+};
 use crate::principal::{Aal, DbRole, TenantUser, User};
 use crate::requirement::UserRequirement;
 use crate::Refusal;
@@ -51,23 +58,28 @@ impl SigningKey {
     /// Reads only the header: which key verifying `token` needs (the adapter fetches the JWKS
     /// first when it is a JWKS key). Anything but HS256, ES256 and RS256 is refused here.
     pub fn of(token: &str) -> Result<Self, Refusal> {
+        Self::with_algorithm(token).map(|(key, _)| key)
+    }
+
+    /// As [`Self::of`], with the JWKS algorithm the header names (`None` for HS256).
+    fn with_algorithm(token: &str) -> Result<(Self, Option<JwsAlgorithm>), Refusal> {
         if token.len() > MAX_TOKEN_LENGTH {
             return Err(invalid_token());
         }
         let metadata = Token::decode_metadata(token).map_err(|_| invalid_token())?;
-        match metadata.algorithm() {
-            "HS256" => Ok(SigningKey::ProjectSecret),
-            "ES256" | "RS256" => metadata
-                .key_id()
-                .map(|kid| SigningKey::Jwks {
-                    kid: kid.to_owned(),
-                })
-                .ok_or(unknown_key()),
-            _ => Err(Refusal::unauthenticated(
-                "unsupported_algorithm",
-                "the token's algorithm is not accepted (HS256, ES256, RS256)",
-            )),
-        }
+        let algorithm = match metadata.algorithm() {
+            "HS256" => return Ok((SigningKey::ProjectSecret, None)),
+            "ES256" => JwsAlgorithm::Es256,
+            "RS256" => JwsAlgorithm::Rs256,
+            _ => {
+                return Err(Refusal::unauthenticated(
+                    "unsupported_algorithm",
+                    "the token's algorithm is not accepted (HS256, ES256, RS256)",
+                ))
+            }
+        };
+        let kid = metadata.key_id().ok_or(unknown_key())?.to_owned();
+        Ok((SigningKey::Jwks { kid }, Some(algorithm)))
     }
 
     /// As [`Self::of`], for the token of an `Authorization: Bearer` header.
@@ -95,7 +107,39 @@ impl SupabaseJwtVerifier {
     }
 
     /// The caller behind an `Authorization: Bearer <access token>` header, if it meets
-    /// `requirement` at unix time `now`. `jwks`: the project's current keys, for ES256/RS256.
+    /// `requirement` at unix time `now`. `jwks`: the project's current keys, for ES256/RS256,
+    /// whose signatures `signatures` checks (Web Crypto in a worker).
+    pub async fn verify_user_with(
+        &self,
+        authorization: Option<&str>,
+        jwks: Option<&JwkSet>,
+        requirement: &UserRequirement,
+        now: u64,
+        signatures: &impl JwsSignatureCheck,
+    ) -> Result<User, Refusal> {
+        let token = bearer_token(authorization)?;
+        let claims = self.verified_claims(token, jwks, now, signatures).await?;
+        user_from_claims(claims, token, requirement, now)
+    }
+
+    /// As [`Self::verify_user_with`], acting for the workspace the request names (or the one in
+    /// `app_metadata`).
+    pub async fn verify_tenant_user_with(
+        &self,
+        authorization: Option<&str>,
+        jwks: Option<&JwkSet>,
+        requirement: &UserRequirement,
+        requested_workspace: Option<&str>,
+        now: u64,
+        signatures: &impl JwsSignatureCheck,
+    ) -> Result<TenantUser, Refusal> {
+        let user = self
+            .verify_user_with(authorization, jwks, requirement, now, signatures)
+            .await?;
+        TenantUser::new(user, requested_workspace)
+    }
+
+    /// [`Self::verify_user_with`] with the pure-Rust signature check (native callers).
     pub fn verify_user(
         &self,
         authorization: Option<&str>,
@@ -103,11 +147,10 @@ impl SupabaseJwtVerifier {
         requirement: &UserRequirement,
         now: u64,
     ) -> Result<User, Refusal> {
-        self.verify_user_token(bearer_token(authorization)?, jwks, requirement, now)
+        completed(self.verify_user_with(authorization, jwks, requirement, now, &PureRustSignatures))
     }
 
-    /// As [`Self::verify_user`], acting for the workspace the request names (or the one in
-    /// `app_metadata`).
+    /// [`Self::verify_tenant_user_with`] with the pure-Rust signature check (native callers).
     pub fn verify_tenant_user(
         &self,
         authorization: Option<&str>,
@@ -120,6 +163,7 @@ impl SupabaseJwtVerifier {
         TenantUser::new(user, requested_workspace)
     }
 
+    /// A bare token (no `Bearer `), with the pure-Rust signature check (native callers).
     pub fn verify_user_token(
         &self,
         token: &str,
@@ -127,19 +171,20 @@ impl SupabaseJwtVerifier {
         requirement: &UserRequirement,
         now: u64,
     ) -> Result<User, Refusal> {
-        let claims = self.verified_claims(token, jwks, now)?;
+        let claims = completed(self.verified_claims(token, jwks, now, &PureRustSignatures))?;
         user_from_claims(claims, token, requirement, now)
     }
 
-    fn verified_claims(
+    async fn verified_claims(
         &self,
         token: &str,
         jwks: Option<&JwkSet>,
         now: u64,
+        signatures: &impl JwsSignatureCheck,
     ) -> Result<JWTClaims<Map<String, Value>>, Refusal> {
         let options = Some(self.options(now));
-        let verified = match SigningKey::of(token)? {
-            SigningKey::ProjectSecret => self
+        let verified = match SigningKey::with_algorithm(token)? {
+            (SigningKey::ProjectSecret, _) => self
                 .project_secret
                 .as_ref()
                 .ok_or(Refusal::unauthenticated(
@@ -147,12 +192,25 @@ impl SupabaseJwtVerifier {
                     "this project does not accept HS256 tokens",
                 ))?
                 .verify_token::<Map<String, Value>>(token, options),
-            SigningKey::Jwks { kid } => {
-                match jwks.and_then(|keys| keys.get(&kid)).ok_or(unknown_key())? {
-                    // A key verifies only its own algorithm; jwt-simple refuses a header whose
-                    // `alg` differs (e.g. RS256 presented to an EC key).
-                    PublicJwk::Es256(key) => key.verify_token(token, options),
-                    PublicJwk::Rs256(key) => key.verify_token(token, options),
+            (SigningKey::Jwks { kid }, algorithm) => {
+                let key = jwks.and_then(|keys| keys.get(&kid)).ok_or(unknown_key())?;
+                // A key verifies only its own algorithm (no RS256 header on an EC key).
+                if algorithm != Some(key.algorithm()) {
+                    return Err(invalid_token());
+                }
+                let (signing_input, signature) = signed_parts(token).ok_or(invalid_token())?;
+                if !signatures
+                    .verify(key, signing_input.as_bytes(), &signature)
+                    .await
+                {
+                    return Err(invalid_token());
+                }
+                // The signature holds; the header and claims get jwt-simple's checks.
+                match key.algorithm() {
+                    JwsAlgorithm::Es256 => CheckedSignature::<Es256>::new(signing_input, signature)
+                        .verify_token(token, options),
+                    JwsAlgorithm::Rs256 => CheckedSignature::<Rs256>::new(signing_input, signature)
+                        .verify_token(token, options),
                 }
             }
         };
@@ -287,6 +345,14 @@ fn refusal_for(error: &jwt_simple::Error) -> Refusal {
             Refusal::unauthenticated("token_not_yet_valid", "the token is not valid yet")
         }
         _ => invalid_token(),
+    }
+}
+
+/// Runs a check whose signature verification never waits ([`PureRustSignatures`]) to its end.
+pub(crate) fn completed<T>(check: impl Future<Output = T>) -> T {
+    match pin!(check).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => unreachable!("the pure-Rust signature check never waits"),
     }
 }
 
@@ -700,6 +766,83 @@ mod tests {
             check(user_claims(), &SIGNED_IN.with_aal2()),
             "insufficient_aal"
         );
+    }
+
+    /// A signature check that answers `self.0` whatever it is asked.
+    struct Always(bool);
+
+    impl JwsSignatureCheck for Always {
+        fn verify(&self, _: &crate::JwksKey, _: &[u8], _: &[u8]) -> impl Future<Output = bool> {
+            std::future::ready(self.0)
+        }
+    }
+
+    #[test]
+    fn the_signature_check_decides_the_signature_and_nothing_else() {
+        let (key, set) = es256("k");
+        let check = |token: &str, verdict: bool| {
+            completed(jwks_only().verify_user_with(
+                Some(&format!("Bearer {token}")),
+                Some(&set),
+                &SIGNED_IN,
+                NOW,
+                &Always(verdict),
+            ))
+        };
+        let valid = key.sign(user_claims()).unwrap();
+        assert!(check(&valid, true).is_ok());
+        assert_eq!(check(&valid, false).unwrap_err().code, "invalid_token");
+        // An accepted signature excuses nothing else: expiry, audience, the header's algorithm.
+        let mut expired = user_claims();
+        expired.expires_at = Some(Duration::from_secs(NOW - 60));
+        assert_eq!(
+            check(&key.sign(expired).unwrap(), true).unwrap_err().code,
+            "token_expired"
+        );
+        let wrong_aud = claims_for("authenticated")
+            .with_subject(USER)
+            .with_audiences(HashSet::from(["other".to_owned()]));
+        assert_eq!(
+            check(&key.sign(wrong_aud).unwrap(), true).unwrap_err().code,
+            "invalid_token"
+        );
+        let (_, payload_and_signature) = valid.split_once('.').unwrap();
+        let rs256_header = B64.encode(r#"{"alg":"RS256","typ":"JWT","kid":"k"}"#);
+        assert_eq!(
+            check(&format!("{rs256_header}.{payload_and_signature}"), true)
+                .unwrap_err()
+                .code,
+            "invalid_token"
+        );
+        for malformed in [
+            format!("{valid}.extra"),
+            format!("{}.!!", valid.rsplit_once('.').unwrap().0),
+        ] {
+            assert_eq!(check(&malformed, true).unwrap_err().code, "invalid_token");
+        }
+    }
+
+    #[test]
+    fn pure_rust_check_refuses_forged_es256_signatures() {
+        let (key, set) = es256("k");
+        let valid = key.sign(user_claims()).unwrap();
+        let (signing_input, _) = valid.rsplit_once('.').unwrap();
+        // r = s = 0 (the "psychic signature"), a DER-encoded shape, and nothing at all.
+        for signature in [
+            B64.encode([0u8; 64]),
+            B64.encode([0x30u8; 70]),
+            String::new(),
+        ] {
+            let refusal = jwks_only()
+                .verify_user_token(
+                    &format!("{signing_input}.{signature}"),
+                    Some(&set),
+                    &SIGNED_IN,
+                    NOW,
+                )
+                .unwrap_err();
+            assert_eq!(refusal.code, "invalid_token");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ mod api_key;
 mod bearer;
 mod cron;
 mod jwks;
+mod jws;
 mod jwt;
 mod mercadopago;
 mod meta;
@@ -59,6 +60,7 @@ pub use api_key::{
 };
 pub use cron::CronSecrets;
 pub use jwks::{jwks_url, JwkSet, JwksCache, JwksError, DEFAULT_JWKS_TTL_SECS, MIN_REFETCH_SECS};
+pub use jws::{JwksKey, JwsAlgorithm, JwsSignatureCheck, PureRustSignatures};
 pub use jwt::{is_uuid, JwtConfig, SigningKey, SupabaseJwtVerifier, MAX_TOKEN_LENGTH};
 pub use mercadopago::{MercadoPagoVerifier, MERCADOPAGO_DEFAULT_TOLERANCE_SECS};
 pub use meta::{MetaSubscription, MetaVerifier};
