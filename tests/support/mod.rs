@@ -972,6 +972,8 @@ pub fn start_session(user: &TestUser) -> (String, String) {
         .authenticate(claims)
         .unwrap();
     (session_id, token)
+}
+
 // Files (tests/files.rs): binary bodies both ways.
 
 /// A reply whose body is kept as bytes (a downloaded file), with the headers a download sets.
@@ -979,6 +981,7 @@ pub struct BinaryReply {
     pub status: u16,
     pub content_type: String,
     pub disposition: String,
+    pub headers: ureq::http::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -999,6 +1002,7 @@ pub fn send_binary(
             .to_owned()
     };
     let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let headers = response.headers().clone();
     let body = response
         .body_mut()
         .with_config()
@@ -1009,6 +1013,7 @@ pub fn send_binary(
         status: response.status().as_u16(),
         content_type,
         disposition,
+        headers,
         body,
     }
 }
@@ -1020,8 +1025,11 @@ impl BinaryReply {
             status: self.status,
             content_type: self.content_type.clone(),
             body: String::from_utf8_lossy(&self.body).into_owned(),
+            headers: self.headers.clone(),
         }
     }
+}
+
 // Circuit breakers (functions/circuit-breaker) and the provider stand-ins' faults
 
 /// Makes the stand-in at `offset` (10 Graph API, 11 Mercado Pago) answer every provider request
@@ -1099,7 +1107,7 @@ pub fn connect_channel(
 ) -> (Reply, Option<u64>) {
     let body =
         serde_json::json!({ "waba_id": waba, "phone_number_id": phone, "access_token": token });
-    post_seeing_retry_after(
+    let (reply, retry_after) = post_reading_header(
         &functions_url(&format!("channels?workspace={workspace}")),
         &[
             ("authorization", &bearer(&user_token(user))),

@@ -2,7 +2,7 @@
 //! the limiter's Durable Objects (`workers/rate-limiter`) through the `RATE_LIMITER` binding.
 //! The per-IP count runs before the guard, the per-account count after it.
 
-use edge_guard::{CronCaller, PublicEndpoint, TenantUser, User, VerifiedWebhook};
+use edge_guard::{ApiKeyClient, CronCaller, PublicEndpoint, TenantUser, User, VerifiedWebhook};
 use rate_limit::{counter_key, decode_decision, hit_query, ip_subject, Rate, RouteLimits, Scope};
 use worker::{Env, Request};
 
@@ -27,6 +27,14 @@ impl RateLimitAccount for User {
 impl RateLimitAccount for TenantUser {
     fn rate_limit_account(&self) -> Option<String> {
         self.user().rate_limit_account()
+    }
+}
+
+/// A key caller counts against its key, named by the public prefix (the database proves the key
+/// later, in the request's transaction; guessing keys is what the per-IP limit throttles).
+impl RateLimitAccount for ApiKeyClient {
+    fn rate_limit_account(&self) -> Option<String> {
+        Some(format!("api_key:{}", self.key_prefix()))
     }
 }
 

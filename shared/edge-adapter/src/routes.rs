@@ -96,9 +96,11 @@ impl Route {
         scope: &'static str,
         handler: fn(Call<ApiKeyClient>) -> Handled,
     ) -> Self {
-        let run = move |req: Request, env: Env| -> Handled {
+        let run = move |req: Request, env: Env, limiter: RouteLimiter| -> Handled {
             Box::pin(async move {
+                limiter.count_ip(&env, &req).await?;
                 let principal = guards::api_key_caller(&req, scope)?;
+                limiter.count_account(&env, &principal).await?;
                 let proven = principal.clone();
                 let reply = handler(Call {
                     principal,
@@ -116,6 +118,7 @@ impl Route {
         };
         Self {
             audience: Audience::of_guard("api_key", method.is_none()),
+            limits: RouteLimits::for_route("api_key", method.is_none()),
             method,
             path,
             run: Box::new(run),

@@ -104,7 +104,7 @@ impl RouteLimits {
     /// A forwarding route (the gateway's `ANY`) is not limited: the function it forwards to is.
     pub fn for_guard(guard: &str) -> Option<Self> {
         let (ip, account) = match guard {
-            "user" | "tenant_user" => (USER_IP, Some(USER_ACCOUNT)),
+            "user" | "tenant_user" | "api_key" => (USER_IP, Some(USER_ACCOUNT)),
             "public" => (PUBLIC_IP, None),
             "paddle_webhook" | "meta_webhook" | "mercadopago_webhook" | "standard_webhooks" => {
                 (WEBHOOK_IP, None)
