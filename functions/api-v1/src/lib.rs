@@ -35,18 +35,14 @@ struct NewNote {
 }
 
 async fn list_notes(call: Call<ApiKeyClient>) -> Result<Reply, ApiError> {
-    call.answer_from_db(Access::ReadOnly, 200, |tx, _key| {
-        Box::pin(notes::list(tx, None, notes::Shelf::Live))
-    })
-    .await
+    call.answer_single(Access::ReadOnly, 200, notes::list(None, notes::Shelf::Live))
+        .await
 }
 
 async fn get_note(call: Call<ApiKeyClient>) -> Result<Reply, ApiError> {
     let id = required_query_uuid(&call.req, "id")?;
-    call.answer_from_db(Access::ReadOnly, 200, move |tx, _key| {
-        Box::pin(async move { notes::get(tx, &id).await })
-    })
-    .await
+    call.answer_single(Access::ReadOnly, 200, notes::get(&id))
+        .await
 }
 
 async fn create_note(mut call: Call<ApiKeyClient>) -> Result<Reply, ApiError> {
