@@ -303,7 +303,10 @@ fn injection_is_blocked() -> TestResult {
     let reply = ask(&member, &workspace, &prompt);
     expect(&reply, 400, "input_blocked")?;
     let category = reply.json()["error"]["category"].clone();
-    if category != "injection_override" {
+    if !category
+        .as_str()
+        .is_some_and(|c| c.starts_with("injection_"))
+    {
         return Err(format!("category: {}", reply.body).into());
     }
     if reply.body.to_lowercase().contains(BLOCKED_MARKER) || reply.body.contains("Ignore") {

@@ -105,7 +105,7 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
 
     async fn asker(&self, lookback_secs: u64) -> Result<Asker, ApiError> {
         let (subject, workspace_id) = (self.subject.clone(), self.workspace_id.clone());
-        let lookback = lookback_secs.min(i32::MAX as u64) as i32;
+        let lookback = lookback_in_sql(lookback_secs);
         in_transaction(
             self.env,
             self.principal,
@@ -138,7 +138,7 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
     ) -> Result<Vec<UnixSeconds>, ApiError> {
         let subject = self.subject.clone();
         let (category, hash) = (strike.category.clone(), strike.keyed_hash.clone());
-        let lookback = lookback_secs.min(i32::MAX as u64) as i32;
+        let lookback = lookback_in_sql(lookback_secs);
         let strikes = in_transaction(
             self.env,
             self.principal,
@@ -178,6 +178,11 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
     async fn settle(&self, reservation: &Reservation, spent: i64) -> Result<(), ApiError> {
         crate::settle_budget(self.env, self.principal, &self.request, reservation, spent).await
     }
+}
+
+/// The look-back as the SQL functions take it (a week fits many times over).
+fn lookback_in_sql(secs: u64) -> i32 {
+    i32::try_from(secs).unwrap_or(i32::MAX)
 }
 
 fn unix_seconds(times: Vec<i64>) -> Vec<UnixSeconds> {
