@@ -977,7 +977,7 @@ pub fn connect_channel(
 ) -> (Reply, Option<u64>) {
     let body =
         serde_json::json!({ "waba_id": waba, "phone_number_id": phone, "access_token": token });
-    post_seeing_retry_after(
+    let (reply, retry_after) = post_reading_header(
         &functions_url(&format!("channels?workspace={workspace}")),
         &[
             ("authorization", &bearer(&user_token(user))),
