@@ -33,7 +33,9 @@ pub use reply::{respond, Reply};
 pub use request::{json_body, query_integer, query_uuid, required_query_uuid};
 pub use rls_db::budgets::{Meter, Reservation};
 pub use rls_db::Access;
-pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
+pub use routes::{
+    dispatch, run_queue_consumer, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall,
+};
 pub use upstream::{prove_whatsapp_number, send_whatsapp_text};
 pub use webhooks::{replay_webhooks, store_webhook};
 pub use whatsapp::{answer_whatsapp_batch, store_and_queue_whatsapp};
