@@ -56,15 +56,23 @@ fn listing_needs_the_cron_secret() -> TestResult {
 }
 
 fn graph_breaker_opens_probes_and_closes() -> TestResult {
+    stand_in_fault(GRAPH, "ok", 0);
     check!(
-        breaker_closed("meta-graph"),
-        "the Graph API breaker never closed"
+        breaker_settled("meta-graph"),
+        "the Graph API breaker stayed open"
     );
     let workspace = fresh_workspace(USER_A, "e2e breaker graph");
-    let (token, waba, phones) = graph_business(2);
+    let (token, waba, phones) = graph_business(3);
     let connect = |phone: &str| connect_channel(USER_A, &workspace, &waba, phone, &token);
     let unavailable =
         |reply: &Reply| reply.status == 503 && reply.error_code() == "upstream_unavailable";
+    // Healthy first: this call closes a breaker an earlier run left open.
+    let (healthy, _) = connect(&phones[2]);
+    check!(healthy.status == 201, "{} {}", healthy.status, healthy.body);
+    check!(
+        breaker_state("meta-graph")["state"] == "closed",
+        "closed while Meta answers"
+    );
 
     // Failing: Meta answers 503, each failure reaches Meta and is counted.
     stand_in_fault(GRAPH, "fail", 0);
@@ -221,11 +229,23 @@ fn run_replay() -> Reply {
 }
 
 fn mercadopago_breaker_is_shared_by_two_workers() -> TestResult {
+    stand_in_fault(MERCADOPAGO, "ok", 0);
     check!(
-        breaker_closed("mercadopago"),
-        "the Mercado Pago breaker never closed"
+        breaker_settled("mercadopago"),
+        "the Mercado Pago breaker stayed open"
     );
     let workspace = fresh_workspace(USER_A, "e2e breaker mercadopago");
+    let id = unique_digits();
+    mercadopago_serve_payment(&id, &approved(&id, &workspace));
+    let (outcome, _) = notify_payment(&id);
+    check!(
+        outcome == "applied",
+        "while Mercado Pago answers: {outcome}"
+    );
+    check!(
+        breaker_state("mercadopago")["state"] == "closed",
+        "closed while it answers"
+    );
     // Worker 1, mercadopago-webhook: each notification's payment fetch fails; the delivery is
     // stored all the same (200) and the failure recorded on it.
     stand_in_fault(MERCADOPAGO, "fail", 0);

@@ -21,16 +21,9 @@ edge_adapter::serve! {
         GET "/functions/v1/meta-webhook" => meta_subscription => answer_handshake,
         POST "/functions/v1/meta-webhook" => meta_webhook => edge_adapter::store_and_queue_whatsapp,
     }
-}
-
-#[worker::event(queue)]
-async fn consume_whatsapp(
-    batch: worker::MessageBatch<whatsapp_inbound::InboundText>,
-    env: worker::Env,
-    _ctx: worker::Context,
-) -> worker::Result<()> {
-    edge_adapter::answer_whatsapp_batch(batch, env).await;
-    Ok(())
+    queue {
+        "whatsapp-inbound": whatsapp_inbound::InboundText => edge_adapter::answer_whatsapp_batch,
+    }
 }
 
 async fn answer_handshake(call: Call<MetaChallenge>) -> Result<Reply, ApiError> {

@@ -47,7 +47,9 @@ pub use request::{
 };
 pub use rls_db::budgets::{Meter, Reservation};
 pub use rls_db::Access;
-pub use routes::{dispatch, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall};
+pub use routes::{
+    dispatch, run_queue_consumer, run_scheduled, Call, Handled, Route, Schedule, ScheduledCall,
+};
 pub use stream::ChannelSink;
 pub use upstream::{prove_whatsapp_number, send_whatsapp_text};
 pub use web_crypto::WebCryptoSignatures;

@@ -464,10 +464,12 @@ pub async fn run_scheduled(schedules: &[Schedule], fired: &str, env: Env) {
 
 /// A function's whole entry point: its routes (`METHOD "path" => guard(args) => handler`, METHOD
 /// one of GET POST PUT PATCH DELETE ANY, optionally followed by the route's own rate limits
-/// `[ip: LIMIT / WINDOW_SECS, account: LIMIT / WINDOW_SECS]` in place of its kind's defaults)
-/// and, optionally, its schedules (`"cron" => job`, each
-/// also listed in the function's wrangler.toml `[triggers] crons`). Guards: `user(requirement)`,
-/// `tenant_user(requirement)`, `api_key("scope")`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
+/// `[ip: LIMIT / WINDOW_SECS, account: LIMIT / WINDOW_SECS]` in place of its kind's defaults),
+/// optionally its schedules (`"cron" => job`, each also listed in the function's wrangler.toml
+/// `[triggers] crons`) and, optionally, the one queue it consumes (`queue { "name": MessageType
+/// => consumer }`, the queue also listed in its wrangler.toml `[[queues.consumers]]`; only the
+/// platform's own producers reach it). Guards: `user(requirement)`, `tenant_user(requirement)`,
+/// `api_key("scope")`, `paddle_webhook`, `meta_webhook`, `meta_subscription`,
 /// `mercadopago_webhook`, `standard_webhooks`, `cron_secret`, `public("reason")`.
 ///
 /// ```text
@@ -489,6 +491,9 @@ macro_rules! serve {
         }
         $( schedules {
             $( $cron:literal => $job:path ),+ $(,)?
+        } )?
+        $( queue {
+            $queue:literal : $message:ty => $consumer:path $(,)?
         } )?
     ) => {
         #[::worker::event(fetch)]
@@ -524,7 +529,40 @@ macro_rules! serve {
                 $crate::run_scheduled(&schedules, &event.cron(), env).await
             }
         )?
+        $(
+            #[::worker::event(queue)]
+            async fn queue(
+                batch: ::worker::MessageBatch<$message>,
+                env: ::worker::Env,
+                _ctx: ::worker::Context,
+            ) -> ::worker::Result<()> {
+                $crate::run_queue_consumer($queue, batch, env, $consumer).await;
+                Ok(())
+            }
+        )?
     };
+}
+
+/// Runs a function's declared queue consumer on a batch from the declared queue. A batch from
+/// any other queue (a binding the declaration does not name) is logged and left to be retried.
+pub async fn run_queue_consumer<T, F>(
+    declared: &str,
+    batch: worker::MessageBatch<T>,
+    env: Env,
+    consumer: fn(worker::MessageBatch<T>, Env) -> F,
+) where
+    F: std::future::Future<Output = ()>,
+{
+    log::configure(&env);
+    if batch.queue() != declared {
+        log_event(
+            Level::Error,
+            "queue_undeclared",
+            &[("queue", batch.queue().into())],
+        );
+        return batch.retry_all();
+    }
+    consumer(batch, env).await
 }
 
 #[doc(hidden)]

@@ -286,7 +286,45 @@ fn audit_function(function: &Function, report: &mut Report) {
             route: None,
         });
     }
+    audit_queue(function, declaration.queue.map(|q| q.value()), report);
     report.secrets.push((name.clone(), secrets));
+}
+
+/// The queue `serve!` declares must be the one wrangler.toml's `[[queues.consumers]]` names, and
+/// the other way round: a consumed queue without a declared consumer has no entry point.
+fn audit_queue(function: &Function, declared: Option<String>, report: &mut Report) {
+    let name = &function.name;
+    let configured: BTreeSet<String> = function
+        .wrangler
+        .get("queues")
+        .and_then(|q| q.get("consumers"))
+        .and_then(|c| c.as_array())
+        .map(|consumers| {
+            consumers
+                .iter()
+                .filter_map(|c| c.get("queue").and_then(|q| q.as_str()).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let declared: BTreeSet<String> = declared.into_iter().collect();
+    for queue in configured.difference(&declared) {
+        report.problems.push(format!(
+            "{name}: wrangler.toml consumes queue {queue:?}, which serve! does not declare"
+        ));
+    }
+    for queue in declared.difference(&configured) {
+        report.problems.push(format!(
+            "{name}: serve! declares queue {queue:?}, missing from wrangler.toml [[queues.consumers]]"
+        ));
+    }
+    for queue in &declared {
+        report.rows.push(Row {
+            function: name.clone(),
+            guard: "queue consumer (platform: only the platform's producers)".into(),
+            entry: format!("queue `{queue}`"),
+            route: None,
+        });
+    }
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -339,10 +377,12 @@ fn last_segment_is(path: &syn::Path, name: &str) -> bool {
     path.segments.last().is_some_and(|s| s.ident == name)
 }
 
-/// `routes { … } [schedules { … }]`, as `edge_adapter::serve!` takes it.
+/// `routes { … } [schedules { … }] [queue { … }]`, as `edge_adapter::serve!` takes it.
 struct Declaration {
     routes: Vec<RouteDecl>,
     schedules: Vec<LitStr>,
+    /// The queue the function consumes, if any.
+    queue: Option<LitStr>,
 }
 
 struct RouteDecl {
@@ -408,20 +448,34 @@ impl Parse for Declaration {
             .into_iter()
             .collect();
         let mut schedules = Vec::new();
-        if !input.is_empty() {
+        let mut queue = None;
+        while !input.is_empty() {
             let keyword: Ident = input.parse()?;
-            if keyword != "schedules" {
-                return Err(syn::Error::new(
-                    keyword.span(),
-                    "expected `schedules { … }`",
-                ));
-            }
             let body;
             braced!(body in input);
-            let entries = Punctuated::<ScheduleDecl, Token![,]>::parse_terminated(&body)?;
-            schedules = entries.into_iter().map(|s| s.cron).collect();
+            if keyword == "schedules" && schedules.is_empty() && queue.is_none() {
+                let entries = Punctuated::<ScheduleDecl, Token![,]>::parse_terminated(&body)?;
+                schedules = entries.into_iter().map(|s| s.cron).collect();
+            } else if keyword == "queue" && queue.is_none() {
+                let name: LitStr = body.parse()?;
+                body.parse::<Token![:]>()?;
+                let _message: syn::Type = body.parse()?;
+                body.parse::<Token![=>]>()?;
+                let _consumer: syn::Path = body.parse()?;
+                let _: Option<Token![,]> = body.parse()?;
+                queue = Some(name);
+            } else {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    "expected `schedules { … }` then `queue { … }`",
+                ));
+            }
         }
-        Ok(Self { routes, schedules })
+        Ok(Self {
+            routes,
+            schedules,
+            queue,
+        })
     }
 }
 
