@@ -37,6 +37,8 @@ export LOCAL_EMAIL_PORT=${email_port_override:-$((LOCAL_FUNCTIONS_PORT + 9))}
 # The Meta Graph API and Mercado Pago API stand-ins (ci/provider-stand-ins.mjs).
 export LOCAL_META_GRAPH_PORT=$((LOCAL_FUNCTIONS_PORT + 10))
 export LOCAL_MERCADOPAGO_API_PORT=$((LOCAL_FUNCTIONS_PORT + 11))
+# The LLM stand-in (ci/llm-standin.mjs, OpenAI chat completions contract).
+export LOCAL_LLM_PORT=$((LOCAL_FUNCTIONS_PORT + 12))
 # The demo SPA's two origins sit beside the functions' port too (ci/local.env's values are these
 # offsets from its default port).
 export LOCAL_SPA_PORT=${spa_port_override:-$((LOCAL_FUNCTIONS_PORT + 13))}

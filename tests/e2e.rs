@@ -2,6 +2,7 @@
 //! Postgres underneath with the project's migrations. Cases run one at a time, in order: the
 //! last one stops Postgres on purpose.
 
+mod assistant;
 mod browser_edge;
 mod resend_webhook;
 mod support;
@@ -184,6 +185,7 @@ fn main() {
     trials.extend(resend_webhook::trials());
     trials.extend(spa_journey::trials());
     trials.extend(files::trials());
+    trials.extend(assistant::trials());
     // Last of the HTTP cases: it stops Postgres on purpose.
     trials.push(Trial::test(
         "paddle: with Postgres down the delivery is 503, the retry then lands",
@@ -204,6 +206,7 @@ fn main() {
             },
         ));
         trials.push(browser_edge::log_scan(dev.log_path()));
+        trials.push(assistant::log_scan(dev.log_path()));
     }
     let conclusion = libtest_mimic::run(&args, trials);
     drop(platform);

@@ -26,6 +26,10 @@ pub fn trials() -> Vec<Trial> {
             bad_uploads,
         ),
         Trial::test(
+            "files: uploads spend the workspace's file budget (both copies' bytes); exhausted is 429",
+            uploads_spend_the_file_budget,
+        ),
+        Trial::test(
             "files: only the creator deletes (a member 403); both objects go",
             delete_by_creator_only,
         ),
@@ -538,6 +542,82 @@ fn originals_purged_after_retention() -> TestResult {
     check!(
         download(Some(&team.member), &recent, "original").body == text,
         "recent original kept"
+    );
+    Ok(())
+}
+
+fn file_meter(workspace: &str) -> (i64, i64, i64) {
+    let row = superuser()
+        .query_one(
+            "select spent, reserved, limit_amount from public.budget_usage
+              where workspace_id = $1::text::uuid and meter = 'file'",
+            &[&workspace],
+        )
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+fn uploads_spend_the_file_budget() -> TestResult {
+    let team = team("budget");
+    let photo = png_with_location();
+    uploaded(
+        &team.member,
+        &team.workspace,
+        "name=a.png",
+        "image/png",
+        &photo,
+    );
+    let (spent, reserved, limit) = file_meter(&team.workspace);
+    let both_copies = (photo.len() + png(&[]).len()) as i64;
+    check!(
+        spent == both_copies && reserved == 0,
+        "spent {spent}, reserved {reserved}"
+    );
+    // A refused upload spends nothing.
+    expect_error(
+        &upload(
+            &team.member,
+            &team.workspace,
+            "name=a.gif",
+            "image/gif",
+            b"GIF89a",
+        ),
+        415,
+        "unsupported_file_type",
+    )?;
+    check!(
+        file_meter(&team.workspace).0 == both_copies,
+        "nothing spent on a refusal"
+    );
+    superuser().execute(
+        "update public.budget_usage set spent = limit_amount - 10
+          where workspace_id = $1::text::uuid and meter = 'file'",
+        &[&team.workspace],
+    )?;
+    let refused = upload(
+        &team.member,
+        &team.workspace,
+        "name=b.txt",
+        "text/plain",
+        b"eleven bytes",
+    );
+    expect_error(&refused, 429, "budget_exhausted")?;
+    check!(
+        refused.json()["error"]["meter"] == "file",
+        "{}",
+        refused.body
+    );
+    let stored: i64 = superuser()
+        .query_one(
+            "select count(*) from public.files where workspace_id = $1::text::uuid",
+            &[&team.workspace],
+        )
+        .unwrap()
+        .get(0);
+    check!(stored == 1, "the refused upload stored nothing: {stored}");
+    check!(
+        file_meter(&team.workspace) == (limit - 10, 0, limit),
+        "nothing reserved is left open"
     );
     Ok(())
 }

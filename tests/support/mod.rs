@@ -959,3 +959,26 @@ impl BinaryReply {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Assistant and budgets (tests/assistant.rs)
+
+/// A POST whose reply header `name` matters too (`Retry-After` on a temporary block).
+pub fn post_reading_header(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    name: &str,
+) -> (Reply, Option<String>) {
+    let mut request = agent().post(url);
+    for (header, value) in headers {
+        request = request.header(*header, *value);
+    }
+    let response = request.send(body).expect("the platform answered");
+    let value = response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (finish(Ok(response)), value)
+}

@@ -5,7 +5,7 @@
 
 use api_input::{Email, Text};
 use edge_adapter::{
-    json_body, required_query_uuid, send_invitation, Access, ApiError, Call, Reply,
+    json_body, required_query_uuid, send_invitation, Access, ApiError, Call, Meter, Reply,
 };
 use edge_guard::{TenantUser, User, UserRequirement};
 use rls_db::invitations;
@@ -55,8 +55,9 @@ async fn list_pending(call: Call<TenantUser>) -> Result<Reply, ApiError> {
     Ok(Reply::json_text(body))
 }
 
-/// Stores the invitation, then mails it; when the mail cannot be sent the invitation is
-/// withdrawn again (nobody could accept it) and the answer is 503.
+/// Stores the invitation, then mails it as one message of the workspace's `sending` budget
+/// (a mail that fails costs nothing). When the mail is not sent (429 `budget_exhausted`, or
+/// 503 when the provider fails) the invitation is withdrawn again: nobody could accept it.
 async fn create(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
     let input: NewInvitation = json_body(&mut call.req, MAX_BODY_BYTES).await?;
     let role = match input.role {
@@ -70,7 +71,15 @@ async fn create(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
             })
         })
         .await??;
-    if let Err(error) = send_invitation(&call.env, &invitation).await {
+    let workspace_id = call.principal.workspace_id().to_owned();
+    let mailed = call
+        .spend(&workspace_id, Meter::Sending, 1, async {
+            send_invitation(&call.env, &invitation)
+                .await
+                .map(|()| ((), 1))
+        })
+        .await;
+    if let Err(error) = mailed {
         let id = invitation.id.clone();
         call.in_transaction(Access::ReadWrite, move |tx, caller| {
             Box::pin(async move { invitations::withdraw(tx, caller.workspace_id(), &id).await })

@@ -1,5 +1,6 @@
 use api_input::InputError;
 use edge_guard::Refusal;
+use rls_db::budgets::BudgetExhausted;
 use rls_db::DbError;
 
 /// Every way a request can end other than success. Each has a stable code and a status, and is
@@ -16,6 +17,33 @@ pub enum ApiError {
     NotConfigured(&'static str),
     /// A service the guard depends on (the JWKS endpoint) could not be reached.
     Upstream(&'static str),
+    /// A refusal that names what it refused beyond its code (the budget's meter, the input
+    /// guard's category) and may say when to retry.
+    Rejected(Rejection),
+}
+
+/// A refusal with details: `fields` go into the error object beside `code` and `message`,
+/// `retry_after_secs` into a `Retry-After` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: &'static str,
+    pub fields: Vec<(&'static str, String)>,
+    pub retry_after_secs: Option<u64>,
+}
+
+/// 429 `{"error":{"code":"budget_exhausted","meter":…}}`.
+impl From<BudgetExhausted> for ApiError {
+    fn from(exhausted: BudgetExhausted) -> Self {
+        ApiError::Rejected(Rejection {
+            status: 429,
+            code: "budget_exhausted",
+            message: "the workspace's budget for this meter is used up for this period",
+            fields: vec![("meter", exhausted.meter.as_str().to_owned())],
+            retry_after_secs: None,
+        })
+    }
 }
 
 impl From<Refusal> for ApiError {
@@ -64,6 +92,7 @@ impl ApiError {
                 "not_configured",
                 "this function is missing configuration",
             ),
+            ApiError::Rejected(r) => (r.status, r.code, r.message),
         }
     }
 }

@@ -44,6 +44,18 @@ fn json_response(status: u16, body: String) -> worker::Result<Response> {
     response(status, "application/json; charset=utf-8", body)
 }
 
+fn with_retry_after(
+    mut response: Response,
+    retry_after_secs: Option<u64>,
+) -> worker::Result<Response> {
+    if let Some(secs) = retry_after_secs {
+        response
+            .headers_mut()
+            .set("retry-after", &secs.to_string())?;
+    }
+    Ok(response)
+}
+
 fn response(status: u16, content_type: &str, body: String) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
@@ -82,13 +94,20 @@ pub fn respond(outcome: Result<Reply, ApiError>) -> worker::Result<Response> {
                     "request_failed",
                     &[&fields[..], &[("detail", (*what).into())]].concat(),
                 ),
-                ApiError::Refused(_) | ApiError::Invalid(_) => {
+                ApiError::Refused(_) | ApiError::Invalid(_) | ApiError::Rejected(_) => {
                     log_event(Level::Info, "request_refused", &fields)
                 }
             }
             let mut body = json!({ "error": { "code": code, "message": message } });
             if let ApiError::Invalid(input) = &error {
                 body["error"]["field"] = input.field().into();
+            }
+            if let ApiError::Rejected(rejection) = &error {
+                for (name, value) in &rejection.fields {
+                    body["error"][*name] = value.as_str().into();
+                }
+                let response = json_response(status, body.to_string())?;
+                return with_retry_after(response, rejection.retry_after_secs);
             }
             json_response(status, body.to_string())
         }

@@ -1,9 +1,11 @@
-//! Calls to providers' APIs: Mercado Pago's payments (to act on what a notification only names)
-//! and Meta's Graph API (to prove a tenant owns a WhatsApp number). Each base URL is a var, so
+//! Calls to providers' APIs: Mercado Pago's payments (to act on what a notification only names),
+//! Meta's Graph API (to prove a tenant owns a WhatsApp number) and an OpenAI-compatible chat
+//! completions API (the assistant). Each base URL is a var, so
 //! locally the same code talks to the contract stand-ins (ci/provider-stand-ins.mjs).
 
 use edge_guard::{check_graph_ids, ProvenPhoneNumber, TenantUser};
 use futures_util::StreamExt;
+use worker::wasm_bindgen::JsValue;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::config::{optional_text, required_secret};
@@ -20,10 +22,31 @@ const MAX_UPSTREAM_BODY_BYTES: usize = 256 * 1024;
 
 const MERCADOPAGO_DEFAULT_API: &str = "https://api.mercadopago.com";
 const META_GRAPH_DEFAULT_API: &str = "https://graph.facebook.com/v23.0";
+const LLM_DEFAULT_API: &str = "https://api.openai.com/v1";
 
 /// `GET <url>` with `Authorization: Bearer <token>`. `Err(Upstream)` when the provider cannot be
 /// reached or its answer is larger than the cap; a provider's own refusal is an `Ok` status.
 async fn get_with_bearer(url: &str, token: &str, what: &'static str) -> Result<Upstream, ApiError> {
+    send_with_bearer(Method::Get, url, token, None, what).await
+}
+
+/// `POST <url>` of a JSON body with `Authorization: Bearer <token>`; as [`get_with_bearer`].
+async fn post_json_with_bearer(
+    url: &str,
+    token: &str,
+    body: String,
+    what: &'static str,
+) -> Result<Upstream, ApiError> {
+    send_with_bearer(Method::Post, url, token, Some(body), what).await
+}
+
+async fn send_with_bearer(
+    method: Method,
+    url: &str,
+    token: &str,
+    json_body: Option<String>,
+    what: &'static str,
+) -> Result<Upstream, ApiError> {
     let unreachable = |_| ApiError::Upstream(what);
     let headers = Headers::new();
     headers
@@ -33,7 +56,13 @@ async fn get_with_bearer(url: &str, token: &str, what: &'static str) -> Result<U
         .set("accept", "application/json")
         .map_err(unreachable)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
+    if let Some(body) = json_body {
+        headers
+            .set("content-type", "application/json")
+            .map_err(unreachable)?;
+        init.with_body(Some(JsValue::from_str(&body)));
+    }
+    init.with_method(method).with_headers(headers);
     let request = Request::new_with_init(url, &init).map_err(unreachable)?;
     let mut response = Fetch::Request(request).send().await.map_err(unreachable)?;
     let status = response.status_code();
@@ -48,6 +77,16 @@ async fn get_with_bearer(url: &str, token: &str, what: &'static str) -> Result<U
         }
     }
     Ok(Upstream { status, body })
+}
+
+/// An OpenAI-compatible `POST {LLM_API_URL}/chat/completions` (var LLM_API_URL, default
+/// https://api.openai.com/v1; secret LLM_API_KEY). The provider's status and body; `Err` only
+/// when it cannot be reached.
+pub(crate) async fn chat_completions(env: &Env, body: String) -> Result<Upstream, ApiError> {
+    let key = required_secret(env, "LLM_API_KEY")?;
+    let base = optional_text(env, "LLM_API_URL").unwrap_or_else(|| LLM_DEFAULT_API.to_owned());
+    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    post_json_with_bearer(&url, &key, body, "the language model API").await
 }
 
 /// Mercado Pago's `GET /v1/payments/{id}` with the integration's access token

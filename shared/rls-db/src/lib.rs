@@ -7,6 +7,8 @@
 //! functions run; none of them filters by tenant on RLS's behalf. [`DataPath`] is the interface
 //! a function codes against: this wire path, or PostgREST over HTTP (crate `rls-postgrest`).
 
+pub mod assistant;
+pub mod budgets;
 pub mod channels;
 mod data_path;
 pub mod email_events;

@@ -17,7 +17,7 @@ pub const SHARE_LINKS_MAX: i64 = 100;
 
 /// Runs `query` (one JSON text value; `$1` is the workspace) for a manager of `workspace_id`;
 /// [`DbError::WrongRole`] for a member who is not one, [`DbError::NotFound`] for anyone else.
-async fn for_managers(
+pub(crate) async fn for_managers(
     tx: &Transaction<'_>,
     query: &str,
     params: &[(&(dyn ToSql + Sync), Type)],
