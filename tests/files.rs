@@ -26,6 +26,10 @@ pub fn trials() -> Vec<Trial> {
             bad_uploads,
         ),
         Trial::test(
+            "files: uploads spend the workspace's file budget (both copies' bytes); exhausted is 429",
+            uploads_spend_the_file_budget,
+        ),
+        Trial::test(
             "files: only the creator deletes (a member 403); both objects go",
             delete_by_creator_only,
         ),
@@ -302,7 +306,7 @@ fn other_tenant_is_404() -> TestResult {
         "{}",
         listed.body
     );
-    // Uploading into the victim's workspace: RLS hides it, nothing is stored.
+    // Uploading into the victim's workspace.
     let intrusion = upload(
         &attacker.owner,
         &victim.workspace,
@@ -310,14 +314,10 @@ fn other_tenant_is_404() -> TestResult {
         "text/plain",
         b"planted",
     );
-    expect_error(&intrusion, 404, "not_found")?;
-    let victim_files: i64 = superuser()
-        .query_one(
-            "select count(*) from public.files where workspace_id = $1::text::uuid",
-            &[&victim.workspace],
-        )
-        .unwrap()
-        .get(0);
+    // The database refuses the outsider's budget reservation (403, the same for a workspace that
+    // does not exist): nothing is stored.
+    expect_error(&intrusion, 403, "forbidden")?;
+    let victim_files = files_in(&victim.workspace);
     check!(victim_files == 1, "nothing planted: {victim_files}");
     // The victim still reads their file.
     check!(
@@ -331,71 +331,53 @@ fn bad_uploads() -> TestResult {
     let team = team("bad");
     let ws = &team.workspace;
     let user = &team.member;
-    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00;";
-    expect_error(
-        &upload(user, ws, "name=a.gif", "image/gif", gif),
-        415,
-        "unsupported_file_type",
-    )?;
-    expect_error(
-        &upload(
-            user,
-            ws,
+    let photo = png_with_location();
+    let gif: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00;";
+    let refused: [(&str, &str, &[u8], u16, &str); 9] = [
+        ("name=a.gif", "image/gif", gif, 415, "unsupported_file_type"),
+        (
             "name=a.exe",
             "text/plain",
             b"MZ\x90\x00\x03\x00\x00\x00",
+            415,
+            "unsupported_file_type",
         ),
-        415,
-        "unsupported_file_type",
-    )?;
-    expect_error(
-        &upload(
-            user,
-            ws,
+        (
             "name=a.png",
             "image/png",
             b"<svg onload=alert(1)>",
+            415,
+            "content_type_mismatch",
         ),
-        415,
-        "content_type_mismatch",
-    )?;
-    expect_error(
-        &upload(user, ws, "name=a.txt", "text/html", b"<b>hi</b>"),
-        415,
-        "content_type_mismatch",
-    )?;
-    let photo = png_with_location();
-    expect_error(
-        &upload(
-            user,
-            ws,
+        (
+            "name=a.txt",
+            "text/html",
+            b"<b>hi</b>",
+            415,
+            "content_type_mismatch",
+        ),
+        (
             "name=a.png",
             "image/png",
             &photo[..photo.len() - 20],
+            400,
+            "malformed_file",
         ),
-        400,
-        "malformed_file",
-    )?;
-    expect_error(
-        &upload(user, ws, "name=a.txt", "text/plain", b""),
-        400,
-        "empty_file",
-    )?;
-    expect_error(
-        &upload(user, ws, "visibility=team", "text/plain", b"x"),
-        400,
-        "missing_query",
-    )?;
-    expect_error(
-        &upload(user, ws, "name=..%2Fescape", "text/plain", b"x"),
-        400,
-        "invalid_query",
-    )?;
-    expect_error(
-        &upload(user, ws, "name=a.txt&visibility=public", "text/plain", b"x"),
-        400,
-        "invalid_query",
-    )?;
+        ("name=a.txt", "text/plain", b"", 400, "empty_file"),
+        ("visibility=team", "text/plain", b"x", 400, "missing_query"),
+        ("name=..%2Fescape", "text/plain", b"x", 400, "invalid_query"),
+        (
+            "name=a.txt&visibility=public",
+            "text/plain",
+            b"x",
+            400,
+            "invalid_query",
+        ),
+    ];
+    for (query, content_type, body, status, code) in refused {
+        let reply = upload(user, ws, query, content_type, body);
+        expect_error(&reply, status, code).map_err(|e| format!("{query} {content_type}: {e:?}"))?;
+    }
     expect_error(
         &upload(user, "not-a-uuid", "name=a.txt", "text/plain", b"x"),
         400,
@@ -412,13 +394,7 @@ fn bad_uploads() -> TestResult {
     expect_error(&bad_id, 400, "invalid_query")?;
     let bad_variant = download(Some(user), "c7000000-0000-4000-8000-000000000001", "raw").text();
     expect_error(&bad_variant, 400, "invalid_query")?;
-    let stored: i64 = superuser()
-        .query_one(
-            "select count(*) from public.files where workspace_id = $1::text::uuid",
-            &[ws],
-        )
-        .unwrap()
-        .get(0);
+    let stored = files_in(ws);
     check!(stored == 0, "no bad upload stored a row: {stored}");
     // Exactly at the cap is accepted.
     let at_cap = vec![b'a'; 5 * 1024 * 1024];
@@ -540,4 +516,85 @@ fn originals_purged_after_retention() -> TestResult {
         "recent original kept"
     );
     Ok(())
+}
+
+fn file_meter(workspace: &str) -> (i64, i64, i64) {
+    let row = superuser()
+        .query_one(
+            "select spent, reserved, limit_amount from public.budget_usage
+              where workspace_id = $1::text::uuid and meter = 'file'",
+            &[&workspace],
+        )
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+fn uploads_spend_the_file_budget() -> TestResult {
+    let team = team("budget");
+    let photo = png_with_location();
+    uploaded(
+        &team.member,
+        &team.workspace,
+        "name=a.png",
+        "image/png",
+        &photo,
+    );
+    let (spent, reserved, limit) = file_meter(&team.workspace);
+    let both_copies = (photo.len() + png(&[]).len()) as i64;
+    check!(
+        spent == both_copies && reserved == 0,
+        "spent {spent}, reserved {reserved}"
+    );
+    // A refused upload spends nothing.
+    expect_error(
+        &upload(
+            &team.member,
+            &team.workspace,
+            "name=a.gif",
+            "image/gif",
+            b"GIF89a",
+        ),
+        415,
+        "unsupported_file_type",
+    )?;
+    check!(
+        file_meter(&team.workspace).0 == both_copies,
+        "nothing spent on a refusal"
+    );
+    superuser().execute(
+        "update public.budget_usage set spent = limit_amount - 10
+          where workspace_id = $1::text::uuid and meter = 'file'",
+        &[&team.workspace],
+    )?;
+    let refused = upload(
+        &team.member,
+        &team.workspace,
+        "name=b.txt",
+        "text/plain",
+        b"eleven bytes",
+    );
+    expect_error(&refused, 429, "budget_exhausted")?;
+    check!(
+        refused.json()["error"]["meter"] == "file",
+        "{}",
+        refused.body
+    );
+    let stored = files_in(&team.workspace);
+    check!(stored == 1, "the refused upload stored nothing: {stored}");
+    check!(
+        file_meter(&team.workspace) == (limit - 10, 0, limit),
+        "nothing reserved is left open"
+    );
+    Ok(())
+}
+
+/// How many file rows `workspace` holds (as the superuser: what is really stored).
+fn files_in(workspace: &str) -> i64 {
+    superuser()
+        .query_one(
+            "select count(*) from public.files where workspace_id = $1::text::uuid",
+            &[&workspace],
+        )
+        .unwrap()
+        .get(0)
 }

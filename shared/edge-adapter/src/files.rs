@@ -3,6 +3,7 @@
 //! and only under the key the row holds (`<workspace_id>/<file_id>/original|processed`).
 
 use edge_guard::{is_uuid, CronCaller, DbPrincipal, Refusal, TenantUser, User};
+use rls_db::budgets::Meter;
 use rls_db::files::{self, FileCopy, NewFile};
 use rls_db::{Access, RequestInfo};
 use worker::{Bucket, Env, Headers, Response};
@@ -17,9 +18,12 @@ fn bucket(env: &Env) -> Result<Bucket, ApiError> {
         .map_err(|_| ApiError::NotConfigured("FILES (R2 bucket binding)"))
 }
 
-/// Stores an accepted upload: the row first (RLS: a member, as themselves), then the original and
-/// the processed copy under the row's keys; answers 201 with the file. When R2 fails, the row and
-/// whatever was written are removed again and the answer is 503 `upstream_unavailable`.
+/// Stores an accepted upload as the workspace's `file` budget allows (bytes of both copies,
+/// reserved before anything is stored and settled after: 429 `budget_exhausted` when it cannot
+/// hold them, nothing spent when storing fails): the row first (RLS: a member, as themselves),
+/// then the original and the processed copy under the row's keys; answers 201 with the file.
+/// When R2 fails, the row and whatever was written are removed again and the answer is 503
+/// `upstream_unavailable`.
 pub async fn store_file(
     call: &Call<TenantUser>,
     file: NewFile,
@@ -27,31 +31,37 @@ pub async fn store_file(
     processed: Vec<u8>,
 ) -> Result<Reply, ApiError> {
     let bucket = bucket(&call.env)?;
-    let created = call
-        .in_transaction(Access::ReadWrite, move |tx, _user| {
-            Box::pin(async move { files::create(tx, &file).await })
-        })
-        .await?;
-    let keys = [created.original_key.clone(), created.processed_key.clone()];
-    let written = async {
-        bucket.put(&keys[0], original).execute().await?;
-        bucket.put(&keys[1], processed).execute().await
-    }
-    .await;
-    if written.is_err() {
-        let id = created.id;
-        let _ = call
+    let bytes = (original.len() + processed.len()) as i64;
+    let workspace_id = file.workspace_id.clone();
+    let store = async {
+        let created = call
             .in_transaction(Access::ReadWrite, move |tx, _user| {
-                Box::pin(async move { files::delete(tx, &id).await })
+                Box::pin(async move { files::create(tx, &file).await })
             })
-            .await;
-        let _ = bucket.delete_multiple(keys.to_vec()).await;
-        return Err(STORAGE_UNAVAILABLE);
-    }
-    Ok(Reply::Json {
-        status: 201,
-        body: created.json,
-    })
+            .await?;
+        let keys = [created.original_key.clone(), created.processed_key.clone()];
+        let written = async {
+            bucket.put(&keys[0], original).execute().await?;
+            bucket.put(&keys[1], processed).execute().await
+        }
+        .await;
+        if written.is_err() {
+            let id = created.id;
+            let _ = call
+                .in_transaction(Access::ReadWrite, move |tx, _user| {
+                    Box::pin(async move { files::delete(tx, &id).await })
+                })
+                .await;
+            let _ = bucket.delete_multiple(keys.to_vec()).await;
+            return Err(STORAGE_UNAVAILABLE);
+        }
+        let reply = Reply::Json {
+            status: 201,
+            body: created.json,
+        };
+        Ok((reply, bytes))
+    };
+    call.spend(&workspace_id, Meter::File, bytes, store).await
 }
 
 /// Streams a copy of a file the caller sees: file `id`, or (`None`) the one the request's
