@@ -5,7 +5,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
 
 use edge_guard::{JwksKey, JwsAlgorithm, JwsSignatureCheck};
 use web_sys::{Crypto, CryptoKey, SubtleCrypto};
@@ -30,24 +29,17 @@ thread_local! {
 pub struct WebCryptoSignatures;
 
 impl JwsSignatureCheck for WebCryptoSignatures {
-    fn verify(
-        &self,
-        key: &JwksKey,
-        signing_input: &[u8],
-        signature: &[u8],
-    ) -> impl Future<Output = bool> {
-        async move {
-            match verify(key, signing_input, signature).await {
-                Ok(valid) => valid,
-                Err(error) => {
-                    // An unusable key or a signature Web Crypto cannot take: refused either way.
-                    log_event(
-                        Level::Warn,
-                        "web_crypto_verify_failed",
-                        &[("detail", format!("{error:?}").into())],
-                    );
-                    false
-                }
+    async fn verify(&self, key: &JwksKey, signing_input: &[u8], signature: &[u8]) -> bool {
+        match verify(key, signing_input, signature).await {
+            Ok(valid) => valid,
+            Err(error) => {
+                // An unusable key or a signature Web Crypto cannot take: refused either way.
+                log_event(
+                    Level::Warn,
+                    "web_crypto_verify_failed",
+                    &[("detail", format!("{error:?}").into())],
+                );
+                false
             }
         }
     }

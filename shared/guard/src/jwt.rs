@@ -150,19 +150,6 @@ impl SupabaseJwtVerifier {
         completed(self.verify_user_with(authorization, jwks, requirement, now, &PureRustSignatures))
     }
 
-    /// [`Self::verify_tenant_user_with`] with the pure-Rust signature check (native callers).
-    pub fn verify_tenant_user(
-        &self,
-        authorization: Option<&str>,
-        jwks: Option<&JwkSet>,
-        requirement: &UserRequirement,
-        requested_workspace: Option<&str>,
-        now: u64,
-    ) -> Result<TenantUser, Refusal> {
-        let user = self.verify_user(authorization, jwks, requirement, now)?;
-        TenantUser::new(user, requested_workspace)
-    }
-
     /// A bare token (no `Bearer `), with the pure-Rust signature check (native callers).
     pub fn verify_user_token(
         &self,
@@ -849,21 +836,23 @@ mod tests {
     fn tenant_user_comes_from_a_verified_token() {
         let header = format!("Bearer {}", sign(user_claims()));
         let ws = "a0000000-0000-4000-8000-00000000000a";
-        let tenant = verifier()
-            .verify_tenant_user(Some(&header), None, &SIGNED_IN, Some(ws), NOW)
-            .unwrap();
+        let tenant_user = |header: &str| {
+            completed(verifier().verify_tenant_user_with(
+                Some(header),
+                None,
+                &SIGNED_IN,
+                Some(ws),
+                NOW,
+                &PureRustSignatures,
+            ))
+        };
+        let tenant = tenant_user(&header).unwrap();
         assert_eq!(
             (tenant.workspace_id(), tenant.user().id()),
             (ws, Some(USER))
         );
         let forged = format!("Bearer {}", sign(user_claims()).replace('.', ".x"));
-        assert_eq!(
-            verifier()
-                .verify_tenant_user(Some(&forged), None, &SIGNED_IN, Some(ws), NOW)
-                .unwrap_err()
-                .status,
-            401
-        );
+        assert_eq!(tenant_user(&forged).unwrap_err().status, 401);
     }
 
     #[test]
