@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use cors_policy::{response_headers, AllowedOrigins, SECURITY_HEADERS};
 use log_mask::{json_line, Level, Masker};
 
-use edge_adapter::{count_hit, Rate, Scope};
 use edge_adapter::WebCryptoSignatures;
+use edge_adapter::{count_hit, Rate, Scope};
 use edge_guard::{
     JwkSet, JwsSignatureCheck, JwtConfig, PaddleVerifier, PureRustSignatures, Refusal,
     SupabaseJwtVerifier, UserRequirement,

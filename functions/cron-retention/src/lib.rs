@@ -7,16 +7,15 @@
 //! anyone, so every job records itself in `cron_runs` and a failure is logged.
 
 use edge_adapter::{
-    delete_auth_user, in_transaction, optional_number, purge_file_originals, request_info, Access, ApiError, Call, Reply,
-    ScheduledCall,
+    delete_auth_user, in_transaction, optional_number, purge_file_originals, request_info, Access,
+    ApiError, Call, Reply, ScheduledCall,
 };
 use edge_guard::CronCaller;
 use rls_db::retention::{
     due_account_deletions, purge_account, purge_audit_log, purge_processed_webhook_events,
     purge_rate_limit_windows, purge_soft_deleted, DEFAULT_AUDIT_RETENTION_MONTHS,
     DEFAULT_FILE_ORIGINAL_RETENTION_DAYS, DEFAULT_RATE_LIMIT_RETENTION_DAYS,
-    DEFAULT_SOFT_DELETE_GRACE_DAYS,
-    DEFAULT_WEBHOOK_RETENTION_DAYS,
+    DEFAULT_SOFT_DELETE_GRACE_DAYS, DEFAULT_WEBHOOK_RETENTION_DAYS,
 };
 use rls_db::RequestInfo;
 use serde_json::json;

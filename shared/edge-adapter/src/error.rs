@@ -1,7 +1,7 @@
 use api_input::InputError;
 use edge_guard::Refusal;
-use rls_db::budgets::BudgetExhausted;
 use rate_limit::Scope;
+use rls_db::budgets::BudgetExhausted;
 use rls_db::DbError;
 
 /// Every way a request can end other than success. Each has a stable code and a status, and is

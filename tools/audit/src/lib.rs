@@ -323,6 +323,7 @@ fn audit_queue(function: &Function, declared: Option<String>, report: &mut Repor
             guard: "queue consumer (platform: only the platform's producers)".into(),
             entry: format!("queue `{queue}`"),
             route: None,
+            limits: String::new(),
         });
     }
 }
