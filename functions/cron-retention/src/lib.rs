@@ -1,14 +1,15 @@
 //! Retention jobs: processed webhook events, workspaces and notes past their deletion grace
 //! period, audit entries past their retention, old rate-limit windows (one transaction); then
 //! each account whose deletion grace period is over: its auth user removed through Supabase Auth's
-//! admin API, then its rows (one transaction per account); then uploaded files' originals past
-//! their retention are deleted from R2 (their processed copies stay). On the platform's schedule
+//! admin API, then its files' R2 objects, then its rows (one transaction per account); then
+//! uploaded files' originals past their retention are deleted from R2 (their processed copies
+//! stay). On the platform's schedule
 //! (`[triggers] crons`), or `POST` with `X-Cron-Secret`. A scheduled run cannot report failure to
 //! anyone, so every job records itself in `cron_runs` and a failure is logged.
 
 use edge_adapter::{
-    delete_auth_user, in_transaction, optional_number, purge_file_originals, request_info, Access,
-    ApiError, Call, Reply, ScheduledCall,
+    delete_auth_user, delete_user_objects, in_transaction, optional_number, purge_file_originals,
+    request_info, Access, ApiError, Call, Reply, ScheduledCall,
 };
 use edge_guard::CronCaller;
 use rls_db::retention::{
@@ -133,6 +134,8 @@ async fn purge(caller: &CronCaller, request: &RequestInfo, env: &Env) -> Result<
     // are removed. A failure stops the run; the next run retries (a 404 from Auth counts as done).
     for user_id in due {
         delete_auth_user(env, &user_id).await?;
+        // The objects before the rows that name them, so a failure leaves them findable.
+        delete_user_objects(env, caller, request, &user_id).await?;
         let changed = in_transaction(
             env,
             caller,
