@@ -981,6 +981,7 @@ pub struct BinaryReply {
     pub status: u16,
     pub content_type: String,
     pub disposition: String,
+    pub headers: ureq::http::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -1001,6 +1002,7 @@ pub fn send_binary(
             .to_owned()
     };
     let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let headers = response.headers().clone();
     let body = response
         .body_mut()
         .with_config()
@@ -1011,6 +1013,7 @@ pub fn send_binary(
         status: response.status().as_u16(),
         content_type,
         disposition,
+        headers,
         body,
     }
 }
@@ -1022,8 +1025,99 @@ impl BinaryReply {
             status: self.status,
             content_type: self.content_type.clone(),
             body: String::from_utf8_lossy(&self.body).into_owned(),
+            headers: self.headers.clone(),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Circuit breakers (functions/circuit-breaker) and the provider stand-ins' faults
+
+/// Makes the stand-in at `offset` (10 Graph API, 11 Mercado Pago) answer every provider request
+/// with 503 (`fail`), late (`slow`, after `delay_ms`) or normally (`ok`).
+pub fn stand_in_fault(offset: u16, mode: &str, delay_ms: u64) {
+    let body = serde_json::json!({ "mode": mode, "delay_ms": delay_ms }).to_string();
+    let reply = post(
+        &format!("{}/__stand-in/fault", stand_in_url(offset)),
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(reply.status, 204, "stand-in fault: {}", reply.body);
+}
+
+/// How many provider requests the stand-in at `offset` has received.
+pub fn stand_in_requests(offset: u16) -> u64 {
+    let reply = get(
+        &format!("{}/__stand-in/requests", stand_in_url(offset)),
+        &[],
+    );
+    reply.json()["count"].as_u64().expect("a request count")
+}
+
+/// `provider`'s breaker state as functions/circuit-breaker lists it.
+pub fn breaker_state(provider: &str) -> Value {
+    let secret = var("CRON_SECRETS").split(',').next().unwrap();
+    let reply = get(
+        &functions_url("circuit-breaker"),
+        &[("x-cron-secret", secret)],
+    );
+    assert_eq!(reply.status, 200, "breaker states: {}", reply.body);
+    reply.json()[provider].clone()
+}
+
+/// Waits (bounded) until `provider`'s breaker is closed or its open period (or probe lease) is
+/// over, so the next call goes through: an earlier run or case may have left it open. A case
+/// then makes one call that succeeds, which closes it.
+pub fn breaker_settled(provider: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let state = breaker_state(provider);
+        let until = state["until_ms"]
+            .as_u64()
+            .or(state["probe_until_ms"].as_u64());
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        if state["state"] == "closed" || until.is_some_and(|until| until < now_ms) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    false
+}
+
+/// A business's WhatsApp account on the Graph API stand-in: (token, waba id, phone number ids).
+pub fn graph_business(numbers: usize) -> (String, String, Vec<String>) {
+    let token = format!("EAAG-e2e-{}", unique_digits());
+    let waba = unique_digits();
+    let phones: Vec<String> = (0..numbers).map(|_| unique_digits()).collect();
+    let listed: Vec<(&str, &str)> = phones.iter().map(|p| (p.as_str(), "+1 555-0199")).collect();
+    graph_grant(&token, &waba, &listed);
+    (token, waba, phones)
+}
+
+/// `POST /channels`: connect `phone` of `waba` to `workspace` with the business's `token`, and
+/// the reply's `Retry-After`.
+pub fn connect_channel(
+    user: &str,
+    workspace: &str,
+    waba: &str,
+    phone: &str,
+    token: &str,
+) -> (Reply, Option<u64>) {
+    let body =
+        serde_json::json!({ "waba_id": waba, "phone_number_id": phone, "access_token": token });
+    let (reply, retry_after) = post_reading_header(
+        &functions_url(&format!("channels?workspace={workspace}")),
+        &[
+            ("authorization", &bearer(&user_token(user))),
+            ("content-type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+        "retry-after",
+    );
+    (reply, retry_after.and_then(|v| v.parse().ok()))
 }
 
 // ---------------------------------------------------------------------------------------------
