@@ -62,6 +62,11 @@ export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
 # 350 KiB, the performance issue's goal (BENCHMARKS.md, "Worker sizes with Web Crypto and
 # without the SASLprep tables").
 WORKER_GZIP_BUDGET_KIB=${WORKER_GZIP_BUDGET_KIB:-350}
+# Named exceptions to that budget, each with its own ceiling (worker:KiB). assistant and
+# meta-webhook link the input guard (regex, Unicode normalisation tables, the TOML rules parser):
+# 650-670 KiB gzip on 2026-12-01. Bringing them under 350 KiB is open work (issue 11); a new
+# exception needs the same kind of reason here.
+WORKER_GZIP_BUDGET_EXCEPTIONS=${WORKER_GZIP_BUDGET_EXCEPTIONS:-"assistant:700 meta-webhook:700"}
 export WRANGLER_SEND_METRICS=false
 
 SUPERUSER_URL="postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@127.0.0.1:${LOCAL_PG_PORT}/postgres"
