@@ -237,13 +237,13 @@ fn a_guard_without_a_secrets_entry_fails() {
         root.path(),
         "unknown-guard",
         Some(WRANGLER),
-        "edge_adapter::serve! { routes { GET \"/x\" => api_key(\"read\") => handle, } }\n",
+        "edge_adapter::serve! { routes { GET \"/x\" => oauth_client(\"read\") => handle, } }\n",
     );
     let problems = problems(root.path());
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("guard api_key has no entry in the audit's guard_secrets table")),
+            .any(|p| p.contains("guard oauth_client has no entry in the audit's guard_secrets table")),
         "{problems:?}"
     );
 }
