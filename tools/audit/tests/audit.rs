@@ -243,7 +243,8 @@ fn a_guard_without_a_secrets_entry_fails() {
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("guard oauth_client has no entry in the audit's guard_secrets table")),
+            .any(|p| p
+                .contains("guard oauth_client has no entry in the audit's guard_secrets table")),
         "{problems:?}"
     );
 }
