@@ -13,12 +13,27 @@
 //                                        → 200 the deleted user, 404 user_not_found; soft deletes
 //                                        are refused here (the platform always deletes for good).
 // Fields GoTrue does not document are refused (400), stricter than GoTrue.
-// Usage: node ci/auth-admin-standin.mjs <port> <serviceRoleKey>
+// Deleting a user also deletes its rows in the local `auth.sessions` (through psql, when a
+// database URL is given), as the foreign key from auth.sessions to auth.users cascades on
+// Supabase: every token of that user is refused from its next request on (0042).
+// Usage: node ci/auth-admin-standin.mjs <port> <serviceRoleKey> [<databaseUrl>]
 import { createServer } from "node:http";
 import { randomUUID } from "node:crypto";
+import { spawnSync } from "node:child_process";
 
 const port = Number(process.argv[2]);
 const serviceKey = process.argv[3];
+const databaseUrl = process.argv[4];
+
+// True when the user's sessions are gone (or there is no database to end them in).
+const endSessions = (id) => {
+  if (!databaseUrl) return true;
+  const run = spawnSync("psql", [databaseUrl, "-qAtX", "-v", "ON_ERROR_STOP=1", "-v", `id=${id}`], {
+    input: "delete from auth.sessions where user_id = :'id'::uuid;\n",
+    encoding: "utf8",
+  });
+  return run.status === 0;
+};
 const users = new Map(); // id -> user
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CREATE_FIELDS = new Set(["id", "email", "email_confirm", "password", "user_metadata", "app_metadata"]);
@@ -84,6 +99,7 @@ createServer(async (req, res) => {
     }
     if (body?.should_soft_delete) return authError(res, 400, "validation_failed", "soft deletes are not used by this platform");
     if (!user) return authError(res, 404, "user_not_found", "User not found");
+    if (!endSessions(match[1])) return authError(res, 500, "unexpected_failure", "Unexpected failure, please check server logs for more information");
     users.delete(match[1]);
     return send(res, 200, user);
   }

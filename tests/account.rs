@@ -104,6 +104,9 @@ fn export_covers_every_user_data_table() -> TestResult {
     );
     let note = create_note(&user.id, &workspace, "mine", "team");
     create_note(&other.id, &workspace, "theirs", "team");
+    let elsewhere = create_workspace(&other, "Elsewhere");
+    let invited = invite(&other, &elsewhere, &user.email, "member");
+    check!(invited.status == 201, "invitation: {}", invited.body);
     create_share_link(&user.id, note["id"].as_str().unwrap());
 
     let reply = export_as(&user);
@@ -150,6 +153,13 @@ fn export_covers_every_user_data_table() -> TestResult {
         rows("memberships").len() == 1 && rows("memberships")[0]["role"] == "owner",
         "membership: {:?}",
         rows("memberships")
+    );
+    check!(
+        rows("invitations").len() == 1
+            && rows("invitations")[0]["email"] == user.email.as_str()
+            && rows("invitations")[0].get("token_hash").is_none(),
+        "the invitation addressed to the caller, without its token hash: {:?}",
+        rows("invitations")
     );
     check!(
         rows("share_links").len() == 1 && rows("share_links")[0].get("token_hash").is_none(),
@@ -242,6 +252,13 @@ fn deletion_with_grace_then_purge() -> TestResult {
         &[("authorization", &user.auth())],
         br#"{"display_name":"Leaving"}"#,
     );
+    // An invitation addressed to the user names them by address only; a signed-in session of
+    // theirs has tokens that must stop working once the account is gone.
+    let inviter = TestUser::fresh("inviter");
+    let inviting = create_workspace(&inviter, "Inviting");
+    let invited = invite(&inviter, &inviting, &user.email, "member");
+    check!(invited.status == 201, "invitation: {}", invited.body);
+    let (_, session_token) = start_session(&user);
     let deletion = account_url("/deletion");
     let fresh = with_token(&user.aal2_token(60));
 
@@ -369,6 +386,25 @@ fn deletion_with_grace_then_purge() -> TestResult {
         mentions == 0,
         "{mentions} audit entries still hold the user's id"
     );
+    let addressed = count(
+        "select count(*) from public.invitations where lower(email) = lower($1)",
+        &[&user.email],
+    ) + count(
+        "select count(*) from public.audit_log where strpos(lower(details::text), lower($1)) > 0",
+        &[&user.email],
+    );
+    check!(
+        addressed == 0,
+        "{addressed} invitations or audit entries still hold the user's address"
+    );
+    expect_error(
+        &get(
+            &functions_url("notes"),
+            &[("authorization", &bearer(&session_token))],
+        ),
+        401,
+        "session_revoked",
+    )?;
     let pseudonymised = count(
         "select count(*) from public.audit_log where workspace_id = $1::text::uuid
             and actor_pseudonym like 'user:%' and actor_id is null",

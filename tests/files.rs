@@ -552,7 +552,7 @@ fn uploads_spend_the_file_budget() -> TestResult {
             &team.workspace,
             "name=a.gif",
             "image/gif",
-            b"GIF89a",
+            b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00;",
         ),
         415,
         "unsupported_file_type",

@@ -12,7 +12,7 @@ use crate::support::*;
 
 pub fn trials() -> Vec<Trial> {
     vec![Trial::test(
-        "whatsapp: an inbound message is stored, queued and answered at most once, also when Meta redelivers it (same body, new batch); an unproven number is never answered",
+        "whatsapp: an inbound message is stored, queued and answered exactly once from the workspace's team notes, also when Meta redelivers it (same body, new batch); an unproven number is never answered",
         inbound_message_claimed_once,
     )]
 }
@@ -77,6 +77,11 @@ fn claimed(wamid: &str, attempts: i32) -> Option<(String, i32, Option<String>)> 
     reply_row(wamid)
 }
 
+/// Waits (bounded) until `wamid` is marked sent; its row as it then stands.
+fn answered(wamid: &str) -> Option<(String, i32, Option<String>)> {
+    claimed(wamid, i32::MAX)
+}
+
 /// The replies the Graph API stand-in accepted for inbound message `wamid`.
 fn replies_to(wamid: &str) -> Vec<serde_json::Value> {
     let sent = get(&format!("{}/__stand-in/messages", stand_in_url(10)), &[]).json();
@@ -94,14 +99,25 @@ fn inbound_message_claimed_once() -> TestResult {
         breaker_settled("meta-graph"),
         "the Graph API breaker stayed open"
     );
-    let workspace = fresh_workspace(USER_A, "e2e whatsapp");
+    // Its own owner: the notes written here stay out of the demo users' reads.
+    let owner = TestUser::fresh("whatsapp");
+    let workspace = create_workspace(&owner, "e2e whatsapp");
     let (token, waba, phones) = graph_business(2);
-    let (connected, _) = connect_channel(USER_A, &workspace, &waba, &phones[0], &token);
+    let (connected, _) = connect_channel(&owner.id, &workspace, &waba, &phones[0], &token);
     check!(
         connected.status == 201,
         "{} {}",
         connected.status,
         connected.body
+    );
+    // What the answer may quote: the workspace's team notes, never a member's private one.
+    let team_note = format!("Turnos mañana de 9 a 13 ({})", unique_digits());
+    create_note(&owner.id, &workspace, &team_note, "team");
+    create_note(
+        &owner.id,
+        &workspace,
+        "Turnos privados: solo para mí",
+        "private",
     );
     let wamid = format!("wamid.e2e{}", unique_digits());
 
@@ -114,7 +130,7 @@ fn inbound_message_claimed_once() -> TestResult {
         first.status,
         first.body
     );
-    let row = claimed(&wamid, 1).ok_or("the consumer never claimed the message")?;
+    let row = answered(&wamid).ok_or("the consumer never claimed the message")?;
 
     // Meta redelivers the same body (a stored duplicate), then the same message in a new batch.
     let again = deliver(&body);
@@ -147,15 +163,16 @@ fn inbound_message_claimed_once() -> TestResult {
         .get(0);
     check!(rows == 1, "one claim row per wamid: {rows}");
 
-    // However often it arrived, at most one reply went out for it, as a reply to it.
+    // However often it arrived, exactly one reply went out for it, as a reply to it, answered
+    // from the team note the question matches and nothing private.
+    check!(row.0 == "sent", "the message was answered: {row:?}");
     let replies = replies_to(&wamid);
-    check!(replies.len() <= 1, "one reply at most: {replies:?}");
-    if row.0 == "sent" {
-        check!(
-            replies.len() == 1,
-            "the sent reply is at the Graph API: {row:?}"
-        );
-    }
+    check!(replies.len() == 1, "one reply: {replies:?}");
+    let text = replies[0]["body"].as_str().unwrap_or_default();
+    check!(
+        text.contains(&team_note) && !text.contains("privados"),
+        "the reply quotes the team note only: {text}"
+    );
 
     // A number no workspace proved it owns is never claimed or answered: its message goes into
     // the queue first, in the same batch as one for the proven number; once that one is claimed

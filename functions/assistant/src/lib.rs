@@ -5,7 +5,9 @@
 //! (every meter: limit, spent, reserved, remaining this period), for its owners and admins.
 
 use api_input::Text;
-use edge_adapter::{ask_assistant, json_body, request_info, Access, ApiError, AskFor, Call, Reply};
+use edge_adapter::{
+    ask_assistant, json_body, request_info, Access, ApiError, AskFor, Call, NotesSeen, Reply,
+};
 use edge_guard::{TenantUser, UserRequirement};
 use rls_db::budgets;
 use serde::Deserialize;
@@ -36,6 +38,7 @@ async fn ask(mut call: Call<TenantUser>) -> Result<Reply, ApiError> {
         request: request_info(&call.req),
         workspace_id: call.principal.workspace_id().to_owned(),
         subject: format!("user:{user_id}"),
+        notes: NotesSeen::ByCaller,
     };
     let answer = ask_assistant(&asker, input.question.as_str()).await?;
     Ok(Reply::json(

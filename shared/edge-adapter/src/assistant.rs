@@ -29,6 +29,16 @@ pub struct AskFor<'a, P> {
     pub request: RequestInfo,
     pub workspace_id: String,
     pub subject: String,
+    pub notes: NotesSeen,
+}
+
+/// Which of the workspace's notes the model may quote.
+pub enum NotesSeen {
+    /// Those RLS shows the caller (a member asking through the SPA).
+    ByCaller,
+    /// The team notes of the workspace that owns the number this WhatsApp message came in on,
+    /// while the reply consumer holds its claim (the service role reads notes no other way).
+    ForClaimedWhatsapp { wamid: String },
 }
 
 /// Answers `question` through the pipeline (standing, input guard, `ai` reserve, model,
@@ -105,6 +115,10 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
 
     async fn asker(&self, lookback_secs: u64) -> Result<Asker, ApiError> {
         let (subject, workspace_id) = (self.subject.clone(), self.workspace_id.clone());
+        let claimed_wamid = match &self.notes {
+            NotesSeen::ByCaller => None,
+            NotesSeen::ForClaimedWhatsapp { wamid } => Some(wamid.clone()),
+        };
         let lookback = lookback_in_sql(lookback_secs);
         in_transaction(
             self.env,
@@ -114,13 +128,26 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
             move |tx, _| {
                 Box::pin(async move {
                     let strikes = queries::strike_times(tx, &subject, lookback).await?;
-                    let notes = queries::context_notes(
-                        tx,
-                        &workspace_id,
-                        MAX_CONTEXT_NOTES,
-                        MAX_NOTE_CHARS,
-                    )
-                    .await?;
+                    let notes = match &claimed_wamid {
+                        None => {
+                            queries::context_notes(
+                                tx,
+                                &workspace_id,
+                                MAX_CONTEXT_NOTES,
+                                MAX_NOTE_CHARS,
+                            )
+                            .await?
+                        }
+                        Some(wamid) => {
+                            queries::whatsapp_context_notes(
+                                tx,
+                                wamid,
+                                MAX_CONTEXT_NOTES,
+                                MAX_NOTE_CHARS,
+                            )
+                            .await?
+                        }
+                    };
                     Ok(Asker {
                         strike_times: unix_seconds(strikes),
                         notes,

@@ -100,7 +100,24 @@ struct Connection {
 }
 
 impl Connection {
+    /// Opens a connection; one more attempt when the first broke before the server answered
+    /// with an error (a socket closed during the handshake: nothing was sent to run, so trying
+    /// again is safe). A refusal by the server (bad password, too many connections) is final.
     async fn open(env: &Env) -> Result<Self, ApiError> {
+        match Self::open_once(env).await {
+            Err(ApiError::Db(error @ DbError::Unavailable(_))) if error.sql_state().is_none() => {
+                crate::log_event(
+                    crate::Level::Warn,
+                    "database_connect_retried",
+                    &[("detail", format!("{:?}", error).into())],
+                );
+                Self::open_once(env).await
+            }
+            opened => opened,
+        }
+    }
+
+    async fn open_once(env: &Env) -> Result<Self, ApiError> {
         let hyperdrive = env
             .hyperdrive("DB")
             .map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;

@@ -24,7 +24,7 @@ mod web_crypto;
 mod webhooks;
 mod whatsapp;
 
-pub use assistant::{ask_assistant, AskFor};
+pub use assistant::{ask_assistant, AskFor, NotesSeen};
 pub use assistant_pipeline::Answer;
 pub use auth_admin::delete_auth_user;
 pub use breaker::breaker_states;

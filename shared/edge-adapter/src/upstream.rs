@@ -74,8 +74,8 @@ pub(crate) fn provider_request(
 
 /// Sends `request` to `provider` (named `what` in errors and logs) through its circuit breaker,
 /// within the timeout. `Err(CircuitOpen)` when the breaker refuses (the provider is not called),
-/// `Err(Upstream)` when the provider cannot be reached, does not answer in time or answers more
-/// than the cap; a provider's own refusal is an `Ok` status.
+/// `Err(Upstream)` when the provider cannot be reached, does not answer in time, fails (5xx, 429)
+/// or answers more than the cap; a provider's own refusal (another 4xx) is an `Ok` status.
 pub(crate) async fn call(
     env: &Env,
     provider: Provider,
@@ -117,7 +117,22 @@ pub(crate) async fn call(
         let probe = admission == Admission::Probe;
         breaker::report(env, provider, Report { outcome, probe }).await;
     }
-    answer
+    // A provider failing (5xx, 429) is its outage, whatever the caller would make of the status:
+    // 503 for our caller too, never read as the provider's answer (a refusal, a missing payment).
+    match answer {
+        Ok(failed) if outcome == Outcome::Failure => {
+            log_event(
+                Level::Error,
+                "upstream_failed",
+                &[
+                    ("provider", provider.name().into()),
+                    ("status", failed.status.into()),
+                ],
+            );
+            Err(ApiError::Upstream(what))
+        }
+        answer => answer,
+    }
 }
 
 /// The request and its whole (capped) answer.

@@ -11,7 +11,7 @@ use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::{
     ask_assistant, in_transaction, log_event, reserve_budget, send_whatsapp_text, settle_budget,
-    store_webhook, ApiError, AskFor, Call, Level, Meter, Reply,
+    store_webhook, ApiError, AskFor, Call, Level, Meter, NotesSeen, Reply,
 };
 
 const QUEUE_BINDING: &str = "WHATSAPP_INBOUND";
@@ -163,6 +163,9 @@ async fn answer_for(
         request: request.clone(),
         workspace_id: workspace_id.to_owned(),
         subject: format!("whatsapp:{}", inbound.from),
+        notes: NotesSeen::ForClaimedWhatsapp {
+            wamid: inbound.wamid.clone(),
+        },
     };
     Ok(ask_assistant(&ask, &inbound.text).await?.text)
 }

@@ -38,6 +38,29 @@ pub async fn context_notes(
     Ok(row.try_get(1)?)
 }
 
+/// The team notes (never private ones or the trash) of the workspace that owns the WhatsApp
+/// number `wamid` came in on, newest first, as [`context_notes`] cuts them; for the reply
+/// consumer (service role), only while it holds the live claim on `wamid`
+/// ([`crate::whatsapp_replies::claim`]): [`DbError::NotFound`] otherwise.
+pub async fn whatsapp_context_notes(
+    tx: &Transaction<'_>,
+    wamid: &str,
+    limit: i64,
+    max_chars: i32,
+) -> Result<Vec<String>, DbError> {
+    let rows = tx
+        .query_typed(
+            "select public.whatsapp_context_notes($1, $2, $3)",
+            &[
+                (&wamid, Type::TEXT),
+                (&limit, Type::INT8),
+                (&max_chars, Type::INT4),
+            ],
+        )
+        .await?;
+    single_value::<Option<Vec<String>>>(rows)?.ok_or(DbError::NotFound)
+}
+
 /// The subject's strike times (Unix seconds) within the look-back. A user may only ask for
 /// `user:<their id>` (42501 otherwise); the service role for any subject.
 pub async fn strike_times(

@@ -16,14 +16,18 @@ pub(crate) fn text_params<'a>(values: &'a [&'a str]) -> Vec<(&'a (dyn ToSql + Sy
         .collect()
 }
 
-/// The one text value of a statement's only row, or `None` when it returns no row.
+/// The one text value of a statement's only row, or `None` when it returns no row or NULL.
 pub(crate) async fn optional_text(
     tx: &Transaction<'_>,
     sql: &str,
     params: &[&str],
 ) -> Result<Option<String>, DbError> {
     let row = tx.query_typed_opt(sql, &text_params(params)).await?;
-    Ok(row.map(|r| r.try_get::<_, String>(0)).transpose()?)
+    // A NULL is "nothing" too (a `case` without a match), not a column that failed to decode.
+    Ok(row
+        .map(|r| r.try_get::<_, Option<String>>(0))
+        .transpose()?
+        .flatten())
 }
 
 /// Rows changed by a write.

@@ -70,11 +70,16 @@ async fn the_service_role_reaches_data_only_through_its_functions() {
         callable,
         [
             "apply_mercadopago_payment(text,jsonb)",
+            "claim_whatsapp_reply(text,text,text,integer)",
             "connect_messaging_channel(uuid,text,text,text)",
             "count_rate_limit_hit(text,text,text,interval,uuid)",
             "due_account_deletions(integer)",
             "fail_webhook_event(text,text,text)",
+            "file_object_keys_of_user(uuid)",
+            "file_originals_due(interval,text,integer)",
+            "finish_whatsapp_reply(text,text,text)",
             "live_workspace(uuid)",
+            "mark_file_originals_purged(interval,text,uuid[])",
             "process_webhook_event(text,text)",
             "purge_account(uuid,text)",
             "purge_audit_log(interval,text)",
@@ -84,6 +89,7 @@ async fn the_service_role_reaches_data_only_through_its_functions() {
             "record_email_suppressions(uuid,text[],text,text,text,timestamp with time zone)",
             "record_webhook_event(text,text,text,timestamp with time zone,jsonb,text,uuid,text)",
             "replay_webhook_events(integer)",
+            "whatsapp_context_notes(text,bigint,integer)",
             "workspace_for_phone_number(text)",
         ]
     );

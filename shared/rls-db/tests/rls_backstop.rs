@@ -293,8 +293,10 @@ async fn anon_can_read_no_tenant_data() {
             .map_err(DbError::from);
         client.batch_execute("rollback").await.unwrap();
         match (table.as_str(), outcome) {
-            // Notes are granted to anon for share links: without a token, no row.
-            ("notes", outcome) => assert!(outcome.is_ok(), "anon on notes: {outcome:?}"),
+            // Notes and files are granted to anon for share links: without a token, no row.
+            ("notes" | "files", outcome) => {
+                assert!(outcome.is_ok(), "anon on {table}: {outcome:?}")
+            }
             (_, outcome) => assert!(
                 matches!(outcome, Err(DbError::PermissionDenied(_))),
                 "anon on {table}: {outcome:?}"
