@@ -236,7 +236,7 @@ fn mercadopago_breaker_is_shared_by_two_workers() -> TestResult {
     );
     let workspace = fresh_workspace(USER_A, "e2e breaker mercadopago");
     let id = unique_digits();
-    mercadopago_serve_payment(&id, &approved(&id, &workspace));
+    mercadopago_serve_payment(&id, &approved(&id, &workspace, 5));
     let (outcome, _) = notify_payment(&id);
     check!(
         outcome == "applied",
@@ -255,7 +255,7 @@ fn mercadopago_breaker_is_shared_by_two_workers() -> TestResult {
         let id = unique_digits();
         let (outcome, event_id) = notify_payment(&id);
         check!(
-            outcome == "failed: mercadopago_api: status 503",
+            outcome == "failed: mercadopago_api: upstream_unavailable",
             "{outcome}"
         );
         payments.push(id);
@@ -286,8 +286,8 @@ fn mercadopago_breaker_is_shared_by_two_workers() -> TestResult {
 
     // Recovered: after the open period webhook-replay's probe succeeds and closes the breaker.
     stand_in_fault(MERCADOPAGO, "ok", 0);
-    for id in &payments {
-        mercadopago_serve_payment(id, &approved(id, &workspace));
+    for (minute, id) in (10..).zip(&payments) {
+        mercadopago_serve_payment(id, &approved(id, &workspace, minute));
     }
     std::thread::sleep(open_period());
     make_due(&events);
@@ -304,17 +304,19 @@ fn mercadopago_breaker_is_shared_by_two_workers() -> TestResult {
     );
     // Closed for worker 1 too.
     let id = unique_digits();
-    mercadopago_serve_payment(&id, &approved(&id, &workspace));
+    mercadopago_serve_payment(&id, &approved(&id, &workspace, 59));
     let (outcome, _) = notify_payment(&id);
     check!(outcome == "applied", "{outcome}");
     Ok(())
 }
 
-fn approved(id: &str, workspace: &str) -> serde_json::Value {
+/// An approved payment last updated `minute` minutes past 10:00 (a later update applies, an
+/// earlier or equal one is stale for the workspace's billing state).
+fn approved(id: &str, workspace: &str, minute: u32) -> serde_json::Value {
     serde_json::json!({
         "id": id.parse::<u64>().unwrap(), "status": "approved", "status_detail": "accredited",
         "external_reference": workspace, "date_created": "2026-11-01T10:00:00.000-04:00",
-        "date_last_updated": "2026-11-01T10:05:00.000-04:00", "transaction_amount": 10,
+        "date_last_updated": format!("2026-11-01T10:{minute:02}:00.000-04:00"), "transaction_amount": 10,
         "currency_id": "BRL", "payer": { "id": "breaker-payer", "email": "payer@example.test" }
     })
 }
