@@ -1,6 +1,7 @@
 //! Reports the guard's detection and false-positive rates on the corpus, per file, category
 //! and language: `cargo run -p input-guard --example corpus_rates [-- --show]` (`--show` lists
-//! every miss and every false positive).
+//! every miss and every false positive of the tuning files only: the held-out sets report rates,
+//! never their misses, so they cannot be tuned on by accident).
 #[path = "../tests/support/corpus.rs"]
 mod corpus;
 
@@ -35,6 +36,11 @@ fn main() {
             "holdout2_attacks.jsonl",
             "holdout2_benign.jsonl",
         ),
+        (
+            "held-out 3",
+            "holdout3_attacks.jsonl",
+            "holdout3_benign.jsonl",
+        ),
     ] {
         let attacks = load(attacks_file);
         let benign = load(benign_file);
@@ -64,7 +70,7 @@ fn main() {
             "    blocked under the labelled category: {same_category}/{}",
             attacks.len()
         );
-        if show {
+        if show && set == "tuning" {
             for o in attack_outcomes.iter().filter(|o| o.blocked_as.is_none()) {
                 println!(
                     "    MISSED [{} {}] {:?}",

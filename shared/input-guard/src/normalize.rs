@@ -197,6 +197,40 @@ pub(crate) struct Word {
     pub text: String,
     /// Written with a capital and not at a sentence start: probably a name.
     pub capital: bool,
+    /// What separated it from the previous word: how many characters (saturating) and whether
+    /// any was blank. Spelled-out words ("i g n o r e   a l l", "p-r-e-v-i-o-u-s") and split
+    /// ones ("in-struc-tions") are re-joined from it.
+    pub sep: Separator,
+    /// Which of the first 64 letters were an `l` before the skeleton read it as `i`, so a
+    /// re-spelled word can be shown to the patterns as written.
+    pub ells: u64,
+}
+
+impl Word {
+    /// The word with the skeleton's `l` → `i` undone (leetspeak stays read).
+    pub fn unfolded(&self) -> String {
+        self.text
+            .chars()
+            .enumerate()
+            .map(|(i, c)| match self.ells.checked_shr(i as u32) {
+                Some(bits) if bits & 1 == 1 => 'l',
+                _ => c,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Separator {
+    pub chars: u8,
+    pub blank: bool,
+}
+
+impl Separator {
+    /// One punctuation character and no blank: the two words may be pieces of one.
+    pub fn is_tight(self) -> bool {
+        self.chars == 1 && !self.blank
+    }
 }
 
 /// Splits into words (camelCase split too), folds each, then leetspeak and the `l`/`i` skeleton.
@@ -206,6 +240,7 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
     let mut capital = false;
     let mut sentence_start = true;
     let mut previous_lower = false;
+    let mut sep = Separator::default();
     let mut scratch = String::new();
     for c in text.chars() {
         scratch.clear();
@@ -220,8 +255,9 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
         let camel_break = c.is_uppercase() && previous_lower;
         if !is_word_char || camel_break {
             if !current.is_empty() {
-                push_word(&mut words, &mut current, capital);
+                push_word(&mut words, &mut current, capital, sep);
                 sentence_start = false;
+                sep = Separator::default();
             }
             if matches!(c, '.' | '!' | '?' | '\n' | ':' | '¿' | '¡' | '"' | '“') {
                 sentence_start = true;
@@ -232,36 +268,51 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
                 capital = c.is_uppercase() && !sentence_start;
             }
             current.push_str(&scratch);
+        } else {
+            sep.chars = sep.chars.saturating_add(1);
+            sep.blank |= c.is_whitespace();
         }
         previous_lower = c.is_lowercase();
     }
     if !current.is_empty() {
-        push_word(&mut words, &mut current, capital);
+        push_word(&mut words, &mut current, capital, sep);
     }
     words
 }
 
-fn push_word(words: &mut Vec<Word>, current: &mut String, capital: bool) {
-    let text = skeleton(current);
+fn push_word(words: &mut Vec<Word>, current: &mut String, capital: bool, sep: Separator) {
+    let (text, ells) = skeleton_marked(current);
     current.clear();
     if !text.is_empty() {
-        words.push(Word { text, capital });
+        words.push(Word {
+            text,
+            capital,
+            sep,
+            ells,
+        });
     }
 }
 
 /// Leetspeak is read only in words that mix letters with digits or symbols ("1gn0r3"), so
 /// numbers stay numbers; `l` folds to `i` everywhere (as `1` does), terms get the same fold.
-pub(crate) fn skeleton(word: &str) -> String {
+/// Also returns where (among the first 64 characters) an `l` became `i`.
+fn skeleton_marked(word: &str) -> (String, u64) {
     let has_letter = word.chars().any(char::is_alphabetic);
     let leet = has_letter
         && word
             .chars()
             .any(|c| c.is_ascii_digit() || c == '@' || c == '$');
-    word.chars()
-        .filter_map(|c| match c {
-            'l' => Some('i'),
-            '@' | '$' if !leet => None,
-            _ if leet => Some(match c {
+    let mut text = String::with_capacity(word.len());
+    let mut ells = 0u64;
+    let mut at = 0u32;
+    for c in word.chars() {
+        let read = match c {
+            'l' => {
+                ells |= 1u64.checked_shl(at).unwrap_or(0);
+                'i'
+            }
+            '@' | '$' if !leet => continue,
+            _ if leet => match c {
                 '0' => 'o',
                 '1' => 'i',
                 '3' => 'e',
@@ -271,10 +322,13 @@ pub(crate) fn skeleton(word: &str) -> String {
                 '8' => 'b',
                 '9' => 'g',
                 other => other,
-            }),
-            _ => Some(c),
-        })
-        .collect()
+            },
+            _ => c,
+        };
+        text.push(read);
+        at = at.saturating_add(1);
+    }
+    (text, ells)
 }
 
 /// Look-alikes NFKC leaves alone (after lower-casing and dropping diacritics).

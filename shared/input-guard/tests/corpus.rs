@@ -1,7 +1,8 @@
-//! Detection and false-positive rates on the repository's corpus. The tuning files must meet
-//! the targets (≥ 90 % of attacks blocked, ≤ 2 % of benign prompts blocked); the held-out files,
-//! never used to tune the rules, must stay above a floor (they are reported by
-//! `cargo run -p input-guard --example corpus_rates`).
+//! Detection and false-positive rates on the repository's corpus. Each file pair has a floor set
+//! a little under the rate it measured on 2026-12-01 (after the guard3 tuning), so a change that
+//! loses detection or adds false positives fails here; the aim is ≥ 90 % of attacks blocked and
+//! ≤ 2 % of benign prompts blocked on every set. The held-out files were never used to tune the
+//! rules (rates: `cargo run -p input-guard --example corpus_rates`).
 mod support;
 
 use input_guard::InputGuard;
@@ -44,20 +45,30 @@ fn check(attacks_file: &str, benign_file: &str, min_detection: f64, max_false_po
     );
 }
 
+/// Measured 99.8 % / 0.2 % (479 attacks, 409 benign).
 #[test]
 fn tuning_corpus_meets_the_targets() {
-    check("attacks.jsonl", "benign.jsonl", 90.0, 2.0);
+    check("attacks.jsonl", "benign.jsonl", 99.0, 0.5);
 }
 
+/// Measured 90.2 % / 1.3 % (82 attacks, 75 benign).
 #[test]
 fn held_out_corpus_stays_above_the_floor() {
-    check("holdout_attacks.jsonl", "holdout_benign.jsonl", 80.0, 4.0);
+    check("holdout_attacks.jsonl", "holdout_benign.jsonl", 89.0, 2.0);
 }
 
 /// The second held-out set (2026-12-01), written before that day's tuning, never tuned on.
+/// Measured 94.8 % / 0.0 % (77 attacks, 70 benign).
 #[test]
 fn second_held_out_corpus_stays_above_the_floor() {
-    check("holdout2_attacks.jsonl", "holdout2_benign.jsonl", 80.0, 4.0);
+    check("holdout2_attacks.jsonl", "holdout2_benign.jsonl", 93.0, 1.0);
+}
+
+/// The third held-out set (2026-12-01, guard3), committed before that branch's tuning, never
+/// tuned on. Measured 96.6 % / 1.4 % (87 attacks, 71 benign).
+#[test]
+fn third_held_out_corpus_stays_above_the_floor() {
+    check("holdout3_attacks.jsonl", "holdout3_benign.jsonl", 95.0, 2.0);
 }
 
 #[test]
@@ -69,6 +80,8 @@ fn every_sample_is_labelled_with_a_known_language() {
         "holdout_benign.jsonl",
         "holdout2_attacks.jsonl",
         "holdout2_benign.jsonl",
+        "holdout3_attacks.jsonl",
+        "holdout3_benign.jsonl",
     ] {
         for sample in load(file) {
             assert!(
@@ -83,6 +96,7 @@ fn every_sample_is_labelled_with_a_known_language() {
         .into_iter()
         .chain(load("holdout_attacks.jsonl"))
         .chain(load("holdout2_attacks.jsonl"))
+        .chain(load("holdout3_attacks.jsonl"))
     {
         assert!(
             codes.contains(&sample.category.as_str()),
