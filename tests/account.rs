@@ -24,7 +24,7 @@ pub fn trials() -> Vec<Trial> {
             export_of_a_large_account,
         ),
         Trial::test(
-            "account: deletion needs aal2, is cancelled within the grace period, and after it leaves no row and no auth user",
+            "account: deletion needs aal2, is cancelled within the grace period, and after it leaves no row, no R2 object, no auth user and no working token",
             deletion_with_grace_then_purge,
         ),
         Trial::test(
@@ -259,6 +259,17 @@ fn deletion_with_grace_then_purge() -> TestResult {
     let invited = invite(&inviter, &inviting, &user.email, "member");
     check!(invited.status == 201, "invitation: {}", invited.body);
     let (_, session_token) = start_session(&user);
+    // Files: the user's own in the shared workspace (they go), the admin's there (it stays), and
+    // a former member's in the workspace that goes with the account (it goes with it).
+    upload_text(&user, &shared, "mine.txt", "the leaving user's file");
+    let kept = upload_text(&admin, &shared, "theirs.txt", "the successor's file");
+    let former = TestUser::fresh("former");
+    join_workspace(&alone, &former.id, "member");
+    upload_text(&former, &alone, "left.txt", "a former member's file");
+    superuser().execute(
+        "delete from public.memberships where workspace_id = $1::text::uuid and user_id = $2::text::uuid",
+        &[&alone, &former.id],
+    )?;
     let deletion = account_url("/deletion");
     let fresh = with_token(&user.aal2_token(60));
 
@@ -405,6 +416,16 @@ fn deletion_with_grace_then_purge() -> TestResult {
         401,
         "session_revoked",
     )?;
+    // The bucket itself: nothing of the removed workspace, nothing of the user's, the
+    // successor's file (both copies) still there.
+    let in_shared = r2_keys_under(&format!("{shared}/"));
+    check!(
+        r2_keys_under(&format!("{alone}/")).is_empty()
+            && in_shared.len() == 2
+            && in_shared.iter().all(|key| key.contains(&kept)),
+        "objects left: removed workspace {:?}, shared {in_shared:?}",
+        r2_keys_under(&format!("{alone}/"))
+    );
     let pseudonymised = count(
         "select count(*) from public.audit_log where workspace_id = $1::text::uuid
             and actor_pseudonym like 'user:%' and actor_id is null",

@@ -510,6 +510,12 @@ fn originals_purged_after_retention() -> TestResult {
         .unwrap()
         .get(0);
     check!(purged_at.is_some(), "marked purged");
+    // In the bucket itself: the old file's processed copy only.
+    let old_objects = r2_keys_under(&format!("{}/{old}/", team.workspace));
+    check!(
+        old_objects == [format!("{}/{old}/processed", team.workspace)],
+        "objects of the old file: {old_objects:?}"
+    );
     // A file inside the window keeps its original.
     check!(
         download(Some(&team.member), &recent, "original").body == text,

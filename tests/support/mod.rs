@@ -1131,3 +1131,52 @@ pub fn post_reading_header(
         .map(str::to_owned);
     (finish(Ok(response)), value)
 }
+
+/// The keys under `prefix` in the local R2 bucket, read from the storage `wrangler dev` keeps
+/// beside the repository (Miniflare's SQLite index of the bucket's objects), so a test sees what
+/// is really stored, not what a function says. Read with Python's sqlite3 (ci/setup installs
+/// Python for the SDK checks).
+pub fn r2_keys_under(prefix: &str) -> Vec<String> {
+    let script = r#"
+import glob, sqlite3, sys
+keys = []
+for path in glob.glob(sys.argv[1] + "/*.sqlite"):
+    db = sqlite3.connect("file:" + path + "?mode=ro", uri=True)
+    if db.execute("select 1 from sqlite_master where name = '_mf_objects'").fetchone():
+        keys += [k for (k,) in db.execute("select key from _mf_objects where substr(key, 1, length(?)) = ?", (sys.argv[2], sys.argv[2]))]
+print("\n".join(sorted(keys)))
+"#;
+    let index = repo_root().join(".wrangler/state/v3/r2/miniflare-R2BucketObject");
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&index)
+        .arg(prefix)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Uploads `text` as a text file named `name` to `workspace` as `user` (files function); the
+/// new file's id.
+pub fn upload_text(user: &TestUser, workspace: &str, name: &str, text: &str) -> String {
+    let auth = user.auth();
+    let reply = send_binary(
+        "POST",
+        &functions_url(&format!("files?workspace={workspace}&name={name}")),
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        Some(text.as_bytes()),
+    )
+    .text();
+    assert_eq!(reply.status, 201, "uploaded: {}", reply.body);
+    id_of(&reply.json())
+}
