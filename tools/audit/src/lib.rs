@@ -286,8 +286,40 @@ fn audit_function(function: &Function, report: &mut Report) {
             route: None,
         });
     }
+    let counted = declaration.routes.iter().any(|route| {
+        route
+            .limits()
+            .is_ok_and(|limits| limits.ip.is_some() || limits.account.is_some())
+    });
+    if counted {
+        audit_rate_limiter_binding(function, report);
+    }
     audit_queue(function, declaration.queue.map(|q| q.value()), report);
     report.secrets.push((name.clone(), secrets));
+}
+
+/// A function with a rate-limited route counts its hits in the rate-limiter worker's Durable
+/// Object: without the binding every such request would answer 503 `not_configured`.
+fn audit_rate_limiter_binding(function: &Function, report: &mut Report) {
+    let bound = function
+        .wrangler
+        .get("durable_objects")
+        .and_then(|d| d.get("bindings"))
+        .and_then(|b| b.as_array())
+        .is_some_and(|bindings| {
+            bindings.iter().any(|b| {
+                let field = |key: &str| b.get(key).and_then(|v| v.as_str());
+                field("name") == Some("RATE_LIMITER")
+                    && field("class_name") == Some("RateLimiter")
+                    && field("script_name") == Some("rate-limiter")
+            })
+        });
+    if !bound {
+        report.problems.push(format!(
+            "{}: routes are rate limited, but wrangler.toml has no [[durable_objects.bindings]] RATE_LIMITER (class RateLimiter, script rate-limiter)",
+            function.name
+        ));
+    }
 }
 
 /// The queue `serve!` declares must be the one wrangler.toml's `[[queues.consumers]]` names, and

@@ -56,7 +56,9 @@ fn problems(root: &Path) -> Vec<String> {
     audit::audit(root).problems
 }
 
-const WRANGLER: &str = "name = \"planted\"\nmain = \"build/index.js\"\n";
+const WRANGLER: &str = "name = \"planted\"\nmain = \"build/index.js\"\n\
+    [[durable_objects.bindings]]\nname = \"RATE_LIMITER\"\nclass_name = \"RateLimiter\"\n\
+    script_name = \"rate-limiter\"\n";
 
 #[test]
 fn the_committed_functions_pass_and_every_one_is_listed() {
@@ -246,5 +248,20 @@ fn a_guard_without_a_secrets_entry_fails() {
             .any(|p| p
                 .contains("guard oauth_client has no entry in the audit's guard_secrets table")),
         "{problems:?}"
+    );
+}
+
+#[test]
+fn routes_without_the_rate_limiter_binding_fail() {
+    let root = copy_of_repo();
+    let config = root.path().join("functions/notes/wrangler.toml");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("name = \"RATE_LIMITER\"", "name = \"SOMETHING_ELSE\"");
+    fs::write(&config, text).unwrap();
+    let problems = problems(root.path());
+    assert_eq!(
+        problems,
+        ["notes: routes are rate limited, but wrangler.toml has no [[durable_objects.bindings]] RATE_LIMITER (class RateLimiter, script rate-limiter)"],
     );
 }
