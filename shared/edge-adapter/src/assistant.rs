@@ -33,6 +33,7 @@ pub struct AskFor<'a, P> {
 }
 
 /// Which of the workspace's notes the model may quote.
+#[derive(Clone)]
 pub enum NotesSeen {
     /// Those RLS shows the caller (a member asking through the SPA).
     ByCaller,
@@ -115,10 +116,7 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
 
     async fn asker(&self, lookback_secs: u64) -> Result<Asker, ApiError> {
         let (subject, workspace_id) = (self.subject.clone(), self.workspace_id.clone());
-        let claimed_wamid = match &self.notes {
-            NotesSeen::ByCaller => None,
-            NotesSeen::ForClaimedWhatsapp { wamid } => Some(wamid.clone()),
-        };
+        let seen = self.notes.clone();
         let lookback = lookback_in_sql(lookback_secs);
         in_transaction(
             self.env,
@@ -128,8 +126,8 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
             move |tx, _| {
                 Box::pin(async move {
                     let strikes = queries::strike_times(tx, &subject, lookback).await?;
-                    let notes = match &claimed_wamid {
-                        None => {
+                    let notes = match &seen {
+                        NotesSeen::ByCaller => {
                             queries::context_notes(
                                 tx,
                                 &workspace_id,
@@ -138,7 +136,7 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
                             )
                             .await?
                         }
-                        Some(wamid) => {
+                        NotesSeen::ForClaimedWhatsapp { wamid } => {
                             queries::whatsapp_context_notes(
                                 tx,
                                 wamid,
