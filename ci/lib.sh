@@ -171,14 +171,25 @@ PGBOUNCER_STARTED_HERE=0
 # Our driver works through it: unnamed statements only (query_typed), settings set with
 # set_config(…, true), i.e. transaction-local, so nothing outlives the transaction.
 pgbouncer_start() {
-  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT"; then
-    log "PgBouncer already listening on 127.0.0.1:$LOCAL_PGBOUNCER_PORT: reusing it"
-    return
-  fi
   local dir; dir=$(pgbouncer_dir)
   mkdir -p "$dir"
-  # PgBouncer answers SCRAM itself from this list, then logs in to Postgres with the same secret.
-  printf '"authenticator" "%s"\n' "$LOCAL_AUTHENTICATOR_PASSWORD" >"$dir/userlist.txt"
+  # The role's SCRAM secret as Postgres stores it, as a production pooler reads it (auth_query
+  # on pg_authid): PgBouncer answers the client's SCRAM with the role's own salt, without a
+  # PBKDF2 of its own per login, and passes the client's proof through to Postgres. (A plain
+  # password here would make PgBouncer invent a new salt for every login, which no client can
+  # cache and which costs PgBouncer a PBKDF2 per connection.)
+  local secret
+  secret=$(psql "$SUPERUSER_URL" -XAt -v ON_ERROR_STOP=1 \
+    -c "select rolpassword from pg_catalog.pg_authid where rolname = 'authenticator'")
+  printf '"authenticator" "%s"\n' "$secret" >"$dir/userlist.txt"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$dir/userlist.txt"; fi
+  chmod 600 "$dir/userlist.txt"
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$LOCAL_PGBOUNCER_PORT"; then
+    # db_prepare sets the password again (a new salt): the running PgBouncer rereads the list.
+    log "PgBouncer already listening on 127.0.0.1:$LOCAL_PGBOUNCER_PORT: reusing it (list reloaded)"
+    if [ -s "$dir/pgbouncer.pid" ]; then kill -HUP "$(cat "$dir/pgbouncer.pid")"; fi
+    return
+  fi
   cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 postgres = host=127.0.0.1 port=$LOCAL_PG_PORT dbname=postgres
@@ -196,11 +207,14 @@ default_pool_size = 20
 ; a client waits at most 5 s for a server connection, then gets an error (the function a 503).
 server_login_retry = 0.5
 query_wait_timeout = 5
+; No log line per client login and logout: every request opens a connection, as it does to
+; Hyperdrive, and the lines would cost more disk time than the pooling saves.
+log_connections = 0
+log_disconnections = 0
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir"; fi
-  chmod 600 "$dir/userlist.txt"
   log "starting PgBouncer (transaction pooling) on 127.0.0.1:$LOCAL_PGBOUNCER_PORT"
   # The port lies in the kernel's ephemeral range, so a client connection can hold it for a
   # moment ("Address already in use"): try again a few times before giving up.

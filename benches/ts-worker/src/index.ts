@@ -16,6 +16,8 @@ interface Env {
   SUPABASE_URL: string;
   PADDLE_WEBHOOK_SECRETS: string;
   PADDLE_TOLERANCE_SECS?: string;
+  RATE_LIMITER: DurableObjectNamespace;
+  RATE_LIMIT_SCALE?: string;
 }
 
 type Sql = postgres.Sql;
@@ -25,7 +27,19 @@ const PREFIX = "/functions/v1/ts-bench";
 const PAGE_SIZE = 100;
 const encoder = new TextEncoder();
 
+// The rate limits the Rust functions count (shared/rate-limit: per minute, per IP before the
+// guard and per account after it), through the same limiter Durable Objects (workers/rate-limiter),
+// so both sides do the same work per request.
+const USER_IP_PER_MINUTE = 300;
+const USER_ACCOUNT_PER_MINUTE = 120;
+const WEBHOOK_IP_PER_MINUTE = 600;
 
+async function withinLimit(env: Env, scope: "ip" | "account", route: string, subject: string, perMinute: number) {
+  const limit = perMinute * Number(env.RATE_LIMIT_SCALE ?? 1);
+  const counter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${scope}|${route}|${subject}`));
+  const decision = await (await counter.fetch(`https://rate-limiter/hit?limit=${limit}&window=60`)).text();
+  return decision.startsWith("1 ");
+}
 
 const WITHHELD_HEADERS = new Set(["authorization", "cookie", "paddle-signature"]);
 
@@ -83,6 +97,9 @@ async function asCaller<T>(
 async function listNotes(request: Request, env: Env, sql: Sql): Promise<Response> {
   const claims = await verifyUser(request, env);
   if (!claims?.sub || claims.role !== "authenticated") return refuse(401, "invalid_token");
+  if (!(await withinLimit(env, "account", route(request), `user:${claims.sub}`, USER_ACCOUNT_PER_MINUTE))) {
+    return refuse(429, "rate_limited");
+  }
   const workspace = new URL(request.url).searchParams.get("workspace");
   const rows = await asCaller(sql, requestSettings(request, "authenticated", claims), (tx) => tx`
     select coalesce(json_agg(n order by n.created_at desc, n.id), '[]')::text as notes
@@ -97,6 +114,9 @@ async function listNotes(request: Request, env: Env, sql: Sql): Promise<Response
 async function createNote(request: Request, env: Env, sql: Sql): Promise<Response> {
   const claims = await verifyUser(request, env);
   if (!claims?.sub || claims.role !== "authenticated") return refuse(401, "invalid_token");
+  if (!(await withinLimit(env, "account", route(request), `user:${claims.sub}`, USER_ACCOUNT_PER_MINUTE))) {
+    return refuse(429, "rate_limited");
+  }
   const note = (await request.json()) as { workspace_id: string; body: string; visibility?: string };
   const rows = await asCaller(sql, requestSettings(request, "authenticated", claims), (tx) => tx`
     with n as (
@@ -136,11 +156,20 @@ async function paddleWebhook(request: Request, env: Env, sql: Sql): Promise<Resp
   return json(200, { stored: rows[0].stored, duplicate: !rows[0].stored, outcome: rows[0].outcome });
 }
 
+const route = (request: Request) => `${request.method} ${new URL(request.url).pathname.slice(PREFIX.length)}`;
+const ROUTES: Record<string, (request: Request, env: Env, sql: Sql) => Promise<Response>> = {
+  "GET /notes": listNotes,
+  "POST /notes": createNote,
+  "POST /paddle-webhook": paddleWebhook,
+};
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const route = `${request.method} ${new URL(request.url).pathname.slice(PREFIX.length)}`;
-    const handler = { "GET /notes": listNotes, "POST /notes": createNote, "POST /paddle-webhook": paddleWebhook }[route];
+    const handler = ROUTES[route(request)];
     if (!handler) return refuse(404, "not_found");
+    const ipPerMinute = handler === paddleWebhook ? WEBHOOK_IP_PER_MINUTE : USER_IP_PER_MINUTE;
+    const ip = request.headers.get("cf-connecting-ip") ?? "unknown";
+    if (!(await withinLimit(env, "ip", route(request), ip, ipPerMinute))) return refuse(429, "rate_limited");
     // Hyperdrive's documented pattern: a client per request, closed after the response.
     const sql = postgres(env.DB.connectionString, { max: 5, fetch_types: false });
     try {

@@ -5,7 +5,11 @@ use rls_db::{run_as, run_single_as, Access, DbError, RequestInfo, SingleStatemen
 use serde_json::{Map, Value};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Transaction};
+use worker::js_sys::Promise;
 use worker::postgres_tls::PassthroughTls;
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{Env, Request};
 
 use crate::{ApiError, Call, Reply};
@@ -15,9 +19,8 @@ use crate::{ApiError, Call, Reply};
 /// when it fails.
 ///
 /// After COMMIT succeeded the reply does not wait for the connection to close: Terminate is
-/// queued and the socket closes behind the response (if workerd ends the request first, the
-/// socket is dropped, which Postgres treats the same way outside a transaction). On failure the
-/// close is awaited, so the rollback is done before the error is answered.
+/// queued and the socket closes behind the response, inside the request's `waitUntil`. On
+/// failure the close is awaited, so the rollback is done before the error is answered.
 ///
 /// `work` gets the transaction and the principal back, and owns anything else it needs:
 /// `move |tx, principal| Box::pin(async move { … })`.
@@ -157,9 +160,16 @@ impl Connection {
         let _ = self.finished.await;
     }
 
-    /// Sends Terminate; the protocol task closes the socket on its own.
+    /// Sends Terminate and lets the close finish after the reply: the request is kept alive
+    /// until the socket is closed (workerd's `waitUntil`), so the Terminate is written and the
+    /// pooler or Postgres sees a clean goodbye rather than a dropped socket.
     fn close_behind_reply(self) {
-        drop(self.client);
+        let closed = future_to_promise(async move {
+            self.close().await;
+            Ok(JsValue::UNDEFINED)
+        });
+        // Outside a request (no event to extend) the promise still runs to its end on its own.
+        let _ = wait_until(&closed);
     }
 
     /// After the work's outcome: closes behind the reply when it succeeded, or waits for the close
@@ -176,6 +186,14 @@ impl Connection {
             }
         }
     }
+}
+
+#[wasm_bindgen(module = "cloudflare:workers", wasm_bindgen = worker::wasm_bindgen)]
+extern "C" {
+    /// `ctx.waitUntil` of the event being served, found by workerd from the running code (so the
+    /// database path needs no `Context` in its signature). Throws where no event is current.
+    #[wasm_bindgen(js_name = waitUntil, catch)]
+    fn wait_until(promise: &Promise) -> Result<(), JsValue>;
 }
 
 /// Headers never copied into `request.headers`: credentials and signatures stay out of the

@@ -5,6 +5,8 @@
 //! against a limit of L, exactly L are allowed. The window's end is also an alarm that deletes
 //! the row, so an address never seen again leaves nothing behind.
 
+use std::cell::Cell;
+
 use rate_limit::{decide, encode_decision, parse_hit_query, window_start_ms};
 use worker::{
     durable_object, event, Context, DurableObject, Env, Request, Response, Result, SqlStorageValue,
@@ -14,6 +16,8 @@ use worker::{
 #[durable_object]
 pub struct RateLimiter {
     state: State,
+    /// The table exists: created by this object's first hit, not by every hit.
+    schema_ready: Cell<bool>,
 }
 
 /// One row: the current window's start, its length, and the hits counted in it.
@@ -40,7 +44,10 @@ struct Counted {
 
 impl DurableObject for RateLimiter {
     fn new(state: State, _env: Env) -> Self {
-        Self { state }
+        Self {
+            state,
+            schema_ready: Cell::new(false),
+        }
     }
 
     /// `GET /hit?limit=L&window=S`: counts one hit, answers `rate_limit::encode_decision`.
@@ -53,7 +60,10 @@ impl DurableObject for RateLimiter {
         let start = window_start_ms(now_ms, rate.window_secs);
         let window_ms = u64::from(rate.window_secs) * 1000;
         let sql = self.state.storage().sql();
-        sql.exec(SCHEMA, None)?;
+        if !self.schema_ready.get() {
+            sql.exec(SCHEMA, None)?;
+            self.schema_ready.set(true);
+        }
         let counted: Counted = sql
             .exec(
                 COUNT_HIT,
