@@ -3,7 +3,9 @@
 // jose for JWTs (HS256 with the project secret, ES256 through the project's JWKS), Web Crypto
 // HMAC for Paddle, postgres.js through the same Hyperdrive binding `DB`, and per transaction the
 // same settings the Rust data path applies (role, its catalog settings, request.jwt.claims,
-// request details), so RLS sees the caller exactly as it does behind the Rust functions.
+// request details), so RLS sees the caller exactly as it does behind the Rust functions. Like
+// the functions it counts the per-IP and per-account rate limits and writes one log line per
+// request.
 // Reached through the gateway like the functions: /functions/v1/ts-bench/<route>.
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 import postgres from "postgres";
@@ -172,13 +174,19 @@ export default {
     if (!(await withinLimit(env, "ip", route(request), ip, ipPerMinute))) return refuse(429, "rate_limited");
     // Hyperdrive's documented pattern: a client per request, closed after the response.
     const sql = postgres(env.DB.connectionString, { max: 5, fetch_types: false });
+    let response: Response;
     try {
-      return await handler(request, env, sql);
+      response = await handler(request, env, sql);
     } catch (error) {
       console.error(error);
-      return refuse(503, "database_unavailable");
+      response = refuse(503, "database_unavailable");
     } finally {
       ctx.waitUntil(sql.end());
     }
+    // One JSON line per request, as the functions write (theirs also masked).
+    const url = new URL(request.url);
+    console.log(JSON.stringify({ level: "info", event: "request", method: request.method, path: url.pathname,
+      query: url.search ? url.search.slice(1) : null, status: response.status }));
+    return response;
   },
 };
