@@ -42,16 +42,18 @@ pub enum Shelf {
 }
 
 /// The SPA's list: whole notes on `shelf` (newest first, at most [`PAGE_SIZE`]), optionally
-/// narrowed to one workspace; RLS decides which rows.
+/// narrowed to one workspace; RLS decides which rows. The JSON is built for the page only,
+/// after the limit: built in the inner query, Postgres would build it for every visible row
+/// before sorting (3.5× the database time of a list at a few thousand notes, EXPLAIN ANALYZE).
 pub fn list(workspace_id: Option<&str>, shelf: Shelf) -> SingleStatement<'_, String> {
     SingleStatement::new(
         format!(
-            "select coalesce(json_agg(n.note order by n.created_at desc, n.id), '[]')::text
-               from (select {NOTE_JSON} as note, n.created_at, n.id
-                       from public.notes n
-                      where ($1::uuid is null or n.workspace_id = $1::uuid)
-                        and (n.deleted_at is not null) = $3
-                      order by n.created_at desc, n.id
+            "select coalesce(json_agg({NOTE_JSON} order by n.created_at desc, n.id), '[]')::text
+               from (select id, workspace_id, author_id, body, visibility, created_at, deleted_at
+                       from public.notes
+                      where ($1::uuid is null or workspace_id = $1::uuid)
+                        and (deleted_at is not null) = $3
+                      order by created_at desc, id
                       limit $2) n"
         ),
         vec![
