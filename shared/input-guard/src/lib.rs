@@ -23,7 +23,9 @@
 //! assert!(!block.to_string().contains("previous"));
 //! ```
 
+mod config;
 mod decode;
+mod forms;
 mod normalize;
 mod rules;
 mod strikes;
@@ -34,6 +36,9 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 pub use decode::View;
+#[cfg(not(target_arch = "wasm32"))]
+pub use forms::NativeForms;
+pub use forms::{register_unicode_forms, UnicodeForms};
 pub use rules::{CategoryConfig, ConfigError, Kind, NearConfig, RulesConfig, BUILTIN_RULES};
 pub use strikes::{Standing, StrikePolicy, UnixSeconds};
 
@@ -299,6 +304,11 @@ mod tests {
 
     #[test]
     fn the_bundled_rules_parse_and_compile() {
+        // What build.rs wrote is what the rules file says.
+        assert_eq!(
+            RulesConfig::builtin(),
+            RulesConfig::from_toml(BUILTIN_RULES).unwrap()
+        );
         let config = RulesConfig::builtin();
         InputGuard::new(&config, Limits::default()).unwrap();
         let codes: Vec<&str> = InputGuard::builtin().category_codes().collect();
