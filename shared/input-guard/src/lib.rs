@@ -27,6 +27,7 @@ mod config;
 mod decode;
 mod forms;
 mod normalize;
+mod patterns;
 mod rules;
 mod strikes;
 

@@ -1,13 +1,12 @@
 //! The categories and their rules, as data: parsed from TOML (the bundled `rules.toml`, or a
-//! caller's own), compiled once into a word index and one `RegexSet`.
+//! caller's own), compiled once into a word index and one lazy DFA of the patterns.
 
 use std::collections::{HashMap, HashSet};
-
-use regex::RegexSet;
 
 pub use crate::config::{CategoryConfig, Kind, NearConfig, RulesConfig};
 
 use crate::normalize::{words, Separator, Word};
+use crate::patterns::{BuildError, Patterns};
 
 /// The rules file the crate ships with.
 pub const BUILTIN_RULES: &str = include_str!("../rules.toml");
@@ -19,7 +18,7 @@ pub enum ConfigError {
     #[error("category {code}: {problem}")]
     Category { code: String, problem: String },
     #[error("patterns: {0}")]
-    Regex(#[from] regex::Error),
+    Regex(#[from] BuildError),
 }
 
 impl RulesConfig {
@@ -100,7 +99,7 @@ pub(crate) struct Rules {
     set_count: usize,
     name_set: Option<usize>,
     near: Vec<NearRule>,
-    patterns: RegexSet,
+    patterns: Patterns,
     /// For each pattern: its category and its index within the category.
     pattern_owner: Vec<(usize, usize)>,
 }
@@ -118,7 +117,7 @@ impl Rules {
             set_count: 0,
             name_set: None,
             near: Vec::new(),
-            patterns: RegexSet::empty(),
+            patterns: Patterns::new(&[])?,
             pattern_owner: Vec::new(),
         };
         for (name, terms) in &config.sets {
@@ -192,7 +191,7 @@ impl Rules {
             .iter()
             .map(|p| p.replace("\\b", "(?-u:\\b)"))
             .collect();
-        rules.patterns = RegexSet::new(ascii_boundaries)?;
+        rules.patterns = Patterns::new(&ascii_boundaries)?;
         Ok(rules)
     }
 
@@ -227,7 +226,7 @@ impl Rules {
 
     /// Patterns over the folded text: the first category (in file order) that matches.
     pub fn match_patterns(&self, folded: &str) -> Option<Hit> {
-        self.patterns.matches(folded).iter().next().map(|i| {
+        self.patterns.first_match(folded).map(|i| {
             let (category, index) = self.pattern_owner[i];
             Hit {
                 category,
