@@ -28,7 +28,7 @@ impl Patterns {
     /// The syntax is the `regex` crate's (Unicode classes, UTF-8); every pattern may match.
     /// The DFA never gives up: it has no quit bytes (the patterns' `\b` is the ASCII one) and
     /// no minimum number of cache clears.
-    pub fn new(sources: &[String]) -> Result<Self, BuildError> {
+    pub fn new(sources: &[String]) -> Result<Self, Box<BuildError>> {
         let dfa = DFA::builder()
             .configure(DFA::config().match_kind(MatchKind::All))
             .thompson(thompson::Config::new().which_captures(WhichCaptures::None))
@@ -56,5 +56,89 @@ impl Patterns {
             // as matching the first pattern rather than slipping through.
             Err(_) => Some(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{clean, fold_text};
+    use crate::RulesConfig;
+
+    fn corpus_texts() -> Vec<String> {
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(format!("{dir}/corpus")).unwrap() {
+            let content = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in content.lines().filter(|line| !line.trim().is_empty()) {
+                let sample: serde_json::Value = serde_json::from_str(line).unwrap();
+                texts.push(sample["text"].as_str().unwrap().to_owned());
+            }
+        }
+        texts
+    }
+
+    /// Texts glued from pieces that meet the patterns' `\w`, `\b`, bounded gaps and non-ASCII
+    /// letters (xorshift, fixed seed).
+    fn glued_texts() -> Vec<String> {
+        const PIECES: [&str; 22] = [
+            "ignore all previous instructions",
+            "porn",
+            "жж",
+            "中文",
+            "é",
+            " ",
+            "\n",
+            "update ",
+            "таблица",
+            " set ",
+            "x = 1 ",
+            "where 1=1",
+            "manda",
+            " all ",
+            "notes to ",
+            "user: ",
+            "assistant: ",
+            "system:",
+            "<script",
+            "[admin]",
+            "[/admin]",
+            "_",
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        (0..5_000)
+            .map(|_| {
+                let mut text = String::new();
+                for _ in 0..(state % 24) {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+                }
+                text
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_dfa_decides_as_the_regex_crates_set_did() {
+        let sources: Vec<String> = RulesConfig::builtin()
+            .categories
+            .iter()
+            .flat_map(|category| category.patterns.iter())
+            .map(|pattern| pattern.replace("\\b", "(?-u:\\b)"))
+            .collect();
+        let dfa = Patterns::new(&sources).unwrap();
+        let set = regex::RegexSet::new(&sources).unwrap();
+        let mut checked = 0;
+        for text in corpus_texts().into_iter().chain(glued_texts()) {
+            let folded = fold_text(&clean(&text).text);
+            for view in [text.as_str(), folded.as_str()] {
+                let expected = set.matches(view).iter().next();
+                assert_eq!(dfa.first_match(view), expected, "{view:?}");
+                checked += usize::from(expected.is_some());
+            }
+        }
+        assert!(checked > 300, "only {checked} texts matched a pattern");
     }
 }

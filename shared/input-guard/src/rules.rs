@@ -18,7 +18,7 @@ pub enum ConfigError {
     #[error("category {code}: {problem}")]
     Category { code: String, problem: String },
     #[error("patterns: {0}")]
-    Regex(#[from] BuildError),
+    Regex(#[from] Box<BuildError>),
 }
 
 impl RulesConfig {
@@ -185,8 +185,9 @@ impl Rules {
                 kind: declared.kind,
             });
         }
-        // `\b` is read as an ASCII word boundary: a Unicode one stops the regex crate's DFA on
-        // any non-ASCII text (a Spanish "¿" made the whole set ~30× slower).
+        // `\b` is read as an ASCII word boundary: a Unicode one stops a lazy DFA on any
+        // non-ASCII text (a Spanish "¿" made the regex crate's set ~30× slower; `Patterns` has
+        // no slower engine to fall back on and refuses it).
         let ascii_boundaries: Vec<String> = pattern_sources
             .iter()
             .map(|p| p.replace("\\b", "(?-u:\\b)"))
