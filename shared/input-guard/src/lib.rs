@@ -292,6 +292,29 @@ fn nesting_depth(text: &str) -> usize {
     deepest
 }
 
+/// `count` texts of up to `max_pieces` pieces glued at random (xorshift from `seed`).
+#[cfg(test)]
+pub(crate) fn glued_texts(
+    pieces: &[&str],
+    seed: u64,
+    count: usize,
+    max_pieces: u64,
+) -> Vec<String> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            let mut text = String::new();
+            for _ in 0..(state % max_pieces) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            text
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,15 +455,7 @@ mod tests {
             "rot13",
         ];
         let guard = InputGuard::builtin();
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..2_000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
+        for text in glued_texts(&PIECES, 0x9E37_79B9_7F4A_7C15, 2_000, 40) {
             let _ = guard.inspect(&text);
         }
     }

@@ -15,17 +15,6 @@ use input_guard::{NativeForms, UnicodeForms};
 use serde_json::{json, Value};
 use support::corpus::load;
 
-const FILES: [&str; 8] = [
-    "attacks.jsonl",
-    "benign.jsonl",
-    "holdout_attacks.jsonl",
-    "holdout_benign.jsonl",
-    "holdout2_attacks.jsonl",
-    "holdout2_benign.jsonl",
-    "holdout3_attacks.jsonl",
-    "holdout3_benign.jsonl",
-];
-
 /// The adapter's calls, written in JavaScript.
 const ENGINE_FORMS: &str = r#"
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -60,9 +49,10 @@ fn engine_forms(texts: &[String], chars: &[char]) -> Value {
 
 #[test]
 fn the_engines_forms_agree_with_the_native_ones() {
-    let mut texts: Vec<String> = FILES
-        .iter()
-        .flat_map(|file| load(file))
+    let dir = format!("{}/corpus", std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let mut texts: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|entry| load(entry.unwrap().file_name().to_str().unwrap()))
         .map(|sample| sample.text)
         .collect();
     // Marks stacked and mixed, beside the corpus.
