@@ -63,10 +63,13 @@ export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
 # without the SASLprep tables").
 WORKER_GZIP_BUDGET_KIB=${WORKER_GZIP_BUDGET_KIB:-350}
 # Named exceptions to that budget, each with its own ceiling (worker:KiB). assistant and
-# meta-webhook link the input guard (regex, Unicode normalisation tables, the TOML rules parser):
-# 650-670 KiB gzip on 2026-12-01. Bringing them under 350 KiB is open work (issue 11); a new
+# meta-webhook link the input guard, whose rule patterns are compiled at run time (regex-syntax,
+# the Thompson compiler and a lazy DFA: about 80 KiB gzip) and whose rules are data (about
+# 18 KiB): 441 and 430 KiB gzip on 2026-12-01 after the TOML parser, the normalisation tables
+# and the regex crate's other engines left the WASM (was 675 and 655; BENCHMARKS.md, "Worker
+# sizes without exceptions"). Bringing them under 350 KiB is still open (issue 11); a new
 # exception needs the same kind of reason here.
-WORKER_GZIP_BUDGET_EXCEPTIONS=${WORKER_GZIP_BUDGET_EXCEPTIONS:-"assistant:700 meta-webhook:700"}
+WORKER_GZIP_BUDGET_EXCEPTIONS=${WORKER_GZIP_BUDGET_EXCEPTIONS:-"assistant:460 meta-webhook:450"}
 export WRANGLER_SEND_METRICS=false
 
 SUPERUSER_URL="postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@127.0.0.1:${LOCAL_PG_PORT}/postgres"

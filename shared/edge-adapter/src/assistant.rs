@@ -51,6 +51,7 @@ pub async fn ask_assistant<P: DbPrincipal + 'static>(
     ask: &AskFor<'_, P>,
     question: &str,
 ) -> Result<Answer, ApiError> {
+    input_guard::register_unicode_forms(&crate::unicode_forms::EngineForms);
     let settings = Settings {
         model: optional_text(ask.env, "LLM_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
         hash_key: required_secret(ask.env, "INPUT_GUARD_HASH_KEY")?.into_bytes(),

@@ -19,6 +19,7 @@ mod reply;
 mod request;
 mod routes;
 mod stream;
+mod unicode_forms;
 mod upstream;
 mod web_crypto;
 mod webhooks;

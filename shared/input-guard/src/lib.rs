@@ -23,8 +23,11 @@
 //! assert!(!block.to_string().contains("previous"));
 //! ```
 
+mod config;
 mod decode;
+mod forms;
 mod normalize;
+mod patterns;
 mod rules;
 mod strikes;
 
@@ -34,6 +37,9 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 pub use decode::View;
+#[cfg(not(target_arch = "wasm32"))]
+pub use forms::NativeForms;
+pub use forms::{register_unicode_forms, UnicodeForms};
 pub use rules::{CategoryConfig, ConfigError, Kind, NearConfig, RulesConfig, BUILTIN_RULES};
 pub use strikes::{Standing, StrikePolicy, UnixSeconds};
 
@@ -286,6 +292,29 @@ fn nesting_depth(text: &str) -> usize {
     deepest
 }
 
+/// `count` texts of up to `max_pieces` pieces glued at random (xorshift from `seed`).
+#[cfg(test)]
+pub(crate) fn glued_texts(
+    pieces: &[&str],
+    seed: u64,
+    count: usize,
+    max_pieces: u64,
+) -> Vec<String> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            let mut text = String::new();
+            for _ in 0..(state % max_pieces) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            text
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +328,11 @@ mod tests {
 
     #[test]
     fn the_bundled_rules_parse_and_compile() {
+        // What build.rs wrote is what the rules file says.
+        assert_eq!(
+            RulesConfig::builtin(),
+            RulesConfig::from_toml(BUILTIN_RULES).unwrap()
+        );
         let config = RulesConfig::builtin();
         InputGuard::new(&config, Limits::default()).unwrap();
         let codes: Vec<&str> = InputGuard::builtin().category_codes().collect();
@@ -421,15 +455,7 @@ mod tests {
             "rot13",
         ];
         let guard = InputGuard::builtin();
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..2_000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
+        for text in glued_texts(&PIECES, 0x9E37_79B9_7F4A_7C15, 2_000, 40) {
             let _ = guard.inspect(&text);
         }
     }

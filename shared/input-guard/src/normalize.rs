@@ -2,8 +2,7 @@
 //! diacritics, look-alike letters mapped to Latin) into a punctuation-keeping view for patterns
 //! and a word view (leetspeak and `l`/`1`/`i` folded) for term rules.
 
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use crate::forms::forms;
 
 /// Text with invisible characters removed and NFKC applied; case is kept (base64 needs it).
 pub(crate) struct Cleaned {
@@ -75,13 +74,8 @@ pub(crate) fn clean(raw: &str) -> Cleaned {
     let (text, longest_mark_run) = if kept.is_ascii() {
         (kept, 0)
     } else {
-        let text: String = kept.nfkc().collect();
-        let mut longest = 0;
-        let mut run = 0;
-        for c in text.chars() {
-            run = if is_combining_mark(c) { run + 1 } else { 0 };
-            longest = longest.max(run);
-        }
+        let text = forms().nfkc(&kept);
+        let longest = forms().longest_mark_run(&text);
         (text, longest)
     };
     Cleaned {
@@ -155,15 +149,18 @@ pub(crate) fn fold_char(c: char, out: &mut String) {
         out.push(c.to_ascii_lowercase());
         return;
     }
+    let start = out.len();
     for lower in c.to_lowercase() {
-        decompose_canonical(lower, |part| {
-            if !is_combining_mark(part) {
-                match confusable(part) {
-                    Some(latin) => out.push_str(latin),
-                    None => out.push(part),
-                }
+        forms().push_base(lower, out);
+    }
+    if out[start..].chars().any(|part| confusable(part).is_some()) {
+        let parts = out.split_off(start);
+        for part in parts.chars() {
+            match confusable(part) {
+                Some(latin) => out.push_str(latin),
+                None => out.push(part),
             }
-        });
+        }
     }
 }
 

@@ -1,82 +1,15 @@
 //! The categories and their rules, as data: parsed from TOML (the bundled `rules.toml`, or a
-//! caller's own), compiled once into a word index and one `RegexSet`.
+//! caller's own), compiled once into a word index and one lazy DFA of the patterns.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use regex::RegexSet;
-use serde::Deserialize;
+pub use crate::config::{CategoryConfig, Kind, NearConfig, RulesConfig};
 
 use crate::normalize::{words, Separator, Word};
+use crate::patterns::{BuildError, Patterns};
 
 /// The rules file the crate ships with.
 pub const BUILTIN_RULES: &str = include_str!("../rules.toml");
-
-/// A whole rules file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesConfig {
-    /// Named sets of terms. A term is one or more words; a word ending in `*` matches any word
-    /// it begins. Terms are folded like the text (case, accents, look-alikes, `l` → `i`).
-    #[serde(default)]
-    pub sets: BTreeMap<String, Vec<String>>,
-    /// In priority order: when several match, the first one listed is reported.
-    #[serde(rename = "category")]
-    pub categories: Vec<CategoryConfig>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryConfig {
-    /// Stable code, written to logs and answered to clients.
-    pub code: String,
-    pub name: String,
-    pub kind: Kind,
-    #[serde(default)]
-    pub near: Vec<NearConfig>,
-    /// Regular expressions over the folded text (lower case, no accents, punctuation kept,
-    /// spaces collapsed).
-    #[serde(default)]
-    pub patterns: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Attempts to change what the model does (override, extraction, jailbreak, …).
-    Injection,
-    /// Payloads aimed at whatever renders or executes the output (script, SQL, shell).
-    Payload,
-    /// Content the platform refuses whatever the phrasing.
-    Deny,
-    /// Size, depth and character limits (built in, not configurable as rules).
-    Limit,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Injection => "injection",
-            Kind::Payload => "payload",
-            Kind::Deny => "deny",
-            Kind::Limit => "limit",
-        }
-    }
-}
-
-/// Words from each listed set, close together: `gap` = at most that many words between
-/// consecutive sets, in the order listed; `within` = all inside a window of that many words, in
-/// any order. The set name `NAME` matches a capitalised word that does not start a sentence.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NearConfig {
-    pub sets: Vec<String>,
-    pub gap: Option<usize>,
-    pub within: Option<usize>,
-    /// Sets whose words anywhere in the text turn this rule off (e.g. "education" for a rule
-    /// that would otherwise catch a sex-education question).
-    #[serde(default)]
-    pub unless: Vec<String>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -85,7 +18,7 @@ pub enum ConfigError {
     #[error("category {code}: {problem}")]
     Category { code: String, problem: String },
     #[error("patterns: {0}")]
-    Regex(#[from] regex::Error),
+    Regex(#[from] Box<BuildError>),
 }
 
 impl RulesConfig {
@@ -93,8 +26,10 @@ impl RulesConfig {
         Ok(toml::from_str(text)?)
     }
 
+    /// The bundled rules, as `build.rs` read them from `rules.toml` at build time: the
+    /// functions carry no TOML parser (a test checks it equals `from_toml(BUILTIN_RULES)`).
     pub fn builtin() -> Self {
-        Self::from_toml(BUILTIN_RULES).expect("the bundled rules.toml parses (tested)")
+        include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"))
     }
 }
 
@@ -164,7 +99,7 @@ pub(crate) struct Rules {
     set_count: usize,
     name_set: Option<usize>,
     near: Vec<NearRule>,
-    patterns: RegexSet,
+    patterns: Patterns,
     /// For each pattern: its category and its index within the category.
     pattern_owner: Vec<(usize, usize)>,
 }
@@ -182,7 +117,7 @@ impl Rules {
             set_count: 0,
             name_set: None,
             near: Vec::new(),
-            patterns: RegexSet::empty(),
+            patterns: Patterns::new(&[])?,
             pattern_owner: Vec::new(),
         };
         for (name, terms) in &config.sets {
@@ -250,13 +185,14 @@ impl Rules {
                 kind: declared.kind,
             });
         }
-        // `\b` is read as an ASCII word boundary: a Unicode one stops the regex crate's DFA on
-        // any non-ASCII text (a Spanish "¿" made the whole set ~30× slower).
+        // `\b` is read as an ASCII word boundary: a Unicode one stops a lazy DFA on any
+        // non-ASCII text (a Spanish "¿" made the regex crate's set ~30× slower; `Patterns` has
+        // no slower engine to fall back on and refuses it).
         let ascii_boundaries: Vec<String> = pattern_sources
             .iter()
             .map(|p| p.replace("\\b", "(?-u:\\b)"))
             .collect();
-        rules.patterns = RegexSet::new(ascii_boundaries)?;
+        rules.patterns = Patterns::new(&ascii_boundaries)?;
         Ok(rules)
     }
 
@@ -291,7 +227,7 @@ impl Rules {
 
     /// Patterns over the folded text: the first category (in file order) that matches.
     pub fn match_patterns(&self, folded: &str) -> Option<Hit> {
-        self.patterns.matches(folded).iter().next().map(|i| {
+        self.patterns.first_match(folded).map(|i| {
             let (category, index) = self.pattern_owner[i];
             Hit {
                 category,
