@@ -1,6 +1,6 @@
 //! Reads the bundled `rules.toml` at build time into `$OUT_DIR/builtin_rules.rs`, the body of
 //! `RulesConfig::builtin`: the functions then carry the rules as static strings and no TOML
-//! parser (about 65 KiB of gzip per worker, BENCHMARKS.md "Worker sizes without exceptions").
+//! parser (about 65 KiB of gzip per worker, BENCHMARKS.md "Worker sizes: a smaller input guard").
 //! `rules.toml` stays the one source; a test checks the result equals `from_toml` of it.
 
 use std::fmt::Write;

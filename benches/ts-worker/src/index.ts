@@ -23,6 +23,14 @@ interface Env {
 }
 
 type Sql = postgres.Sql;
+// One request as the handlers get it: the URL parsed once, the route's name for the counters.
+interface Call {
+  request: Request;
+  url: URL;
+  route: string;
+  env: Env;
+  sql: Sql;
+}
 type TransactionSql = postgres.TransactionSql;
 
 const PREFIX = "/functions/v1/ts-bench";
@@ -69,7 +77,8 @@ async function verifyUser(request: Request, env: Env): Promise<JWTPayload | null
   }
 }
 
-function requestSettings(request: Request, role: string, claims: object) {
+function requestSettings(call: Call, role: string, claims: object) {
+  const { request } = call;
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => {
     if (!WITHHELD_HEADERS.has(name)) headers[name] = value;
@@ -78,7 +87,7 @@ function requestSettings(request: Request, role: string, claims: object) {
     role,
     JSON.stringify({ ...claims, role }),
     request.method,
-    new URL(request.url).pathname,
+    call.url.pathname,
     JSON.stringify(headers),
   ];
 }
@@ -96,14 +105,22 @@ async function asCaller<T>(
   })) as T;
 }
 
-async function listNotes(request: Request, env: Env, sql: Sql): Promise<Response> {
+// The caller's claims once the token is verified and the account is within its limit; the
+// refusal otherwise.
+async function signedIn({ request, env, route }: Call): Promise<JWTPayload | Response> {
   const claims = await verifyUser(request, env);
   if (!claims?.sub || claims.role !== "authenticated") return refuse(401, "invalid_token");
-  if (!(await withinLimit(env, "account", route(request), `user:${claims.sub}`, USER_ACCOUNT_PER_MINUTE))) {
+  if (!(await withinLimit(env, "account", route, `user:${claims.sub}`, USER_ACCOUNT_PER_MINUTE))) {
     return refuse(429, "rate_limited");
   }
-  const workspace = new URL(request.url).searchParams.get("workspace");
-  const rows = await asCaller(sql, requestSettings(request, "authenticated", claims), (tx) => tx`
+  return claims;
+}
+
+async function listNotes(call: Call): Promise<Response> {
+  const claims = await signedIn(call);
+  if (claims instanceof Response) return claims;
+  const workspace = call.url.searchParams.get("workspace");
+  const rows = await asCaller(call.sql, requestSettings(call, "authenticated", claims), (tx) => tx`
     select coalesce(json_agg(n order by n.created_at desc, n.id), '[]')::text as notes
       from (select id, workspace_id, author_id, body, created_at
               from public.notes
@@ -113,14 +130,11 @@ async function listNotes(request: Request, env: Env, sql: Sql): Promise<Response
   return new Response(rows[0].notes, { headers: { "content-type": "application/json" } });
 }
 
-async function createNote(request: Request, env: Env, sql: Sql): Promise<Response> {
-  const claims = await verifyUser(request, env);
-  if (!claims?.sub || claims.role !== "authenticated") return refuse(401, "invalid_token");
-  if (!(await withinLimit(env, "account", route(request), `user:${claims.sub}`, USER_ACCOUNT_PER_MINUTE))) {
-    return refuse(429, "rate_limited");
-  }
-  const note = (await request.json()) as { workspace_id: string; body: string; visibility?: string };
-  const rows = await asCaller(sql, requestSettings(request, "authenticated", claims), (tx) => tx`
+async function createNote(call: Call): Promise<Response> {
+  const claims = await signedIn(call);
+  if (claims instanceof Response) return claims;
+  const note = (await call.request.json()) as { workspace_id: string; body: string; visibility?: string };
+  const rows = await asCaller(call.sql, requestSettings(call, "authenticated", claims), (tx) => tx`
     with n as (
       insert into public.notes (workspace_id, body, visibility)
       select w.id, ${note.body}, ${note.visibility ?? "team"} from public.workspaces w
@@ -133,7 +147,8 @@ async function createNote(request: Request, env: Env, sql: Sql): Promise<Respons
   return new Response(rows[0].note, { status: 201, headers: { "content-type": "application/json" } });
 }
 
-async function paddleWebhook(request: Request, env: Env, sql: Sql): Promise<Response> {
+async function paddleWebhook(call: Call): Promise<Response> {
+  const { request, env } = call;
   const header = request.headers.get("paddle-signature") ?? "";
   const parts = Object.fromEntries(header.split(";").map((part) => part.split("=", 2)));
   const body = await request.text();
@@ -150,7 +165,7 @@ async function paddleWebhook(request: Request, env: Env, sql: Sql): Promise<Resp
   const claims = { role: "service_role" };
   // Stored once, then processed in the same transaction, as the Rust functions do
   // (public.process_webhook_event after public.record_webhook_event).
-  const rows = await asCaller(sql, requestSettings(request, "service_role", claims), (tx) => tx`
+  const rows = await asCaller(call.sql, requestSettings(call, "service_role", claims), (tx) => tx`
     select s.stored, public.process_webhook_event('paddle', ${event.event_id}) as outcome
       from (select public.record_webhook_event('paddle', ${event.event_id}, ${event.event_type},
               ${event.occurred_at}::timestamptz, ${JSON.stringify(event)}::jsonb, ${body}, null::uuid)
@@ -158,8 +173,7 @@ async function paddleWebhook(request: Request, env: Env, sql: Sql): Promise<Resp
   return json(200, { stored: rows[0].stored, duplicate: !rows[0].stored, outcome: rows[0].outcome });
 }
 
-const route = (request: Request) => `${request.method} ${new URL(request.url).pathname.slice(PREFIX.length)}`;
-const ROUTES: Record<string, (request: Request, env: Env, sql: Sql) => Promise<Response>> = {
+const ROUTES: Record<string, (call: Call) => Promise<Response>> = {
   "GET /notes": listNotes,
   "POST /notes": createNote,
   "POST /paddle-webhook": paddleWebhook,
@@ -167,16 +181,18 @@ const ROUTES: Record<string, (request: Request, env: Env, sql: Sql) => Promise<R
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const handler = ROUTES[route(request)];
+    const url = new URL(request.url);
+    const route = `${request.method} ${url.pathname.slice(PREFIX.length)}`;
+    const handler = ROUTES[route];
     if (!handler) return refuse(404, "not_found");
     const ipPerMinute = handler === paddleWebhook ? WEBHOOK_IP_PER_MINUTE : USER_IP_PER_MINUTE;
     const ip = request.headers.get("cf-connecting-ip") ?? "unknown";
-    if (!(await withinLimit(env, "ip", route(request), ip, ipPerMinute))) return refuse(429, "rate_limited");
+    if (!(await withinLimit(env, "ip", route, ip, ipPerMinute))) return refuse(429, "rate_limited");
     // Hyperdrive's documented pattern: a client per request, closed after the response.
     const sql = postgres(env.DB.connectionString, { max: 5, fetch_types: false });
     let response: Response;
     try {
-      response = await handler(request, env, sql);
+      response = await handler({ request, url, route, env, sql });
     } catch (error) {
       console.error(error);
       response = refuse(503, "database_unavailable");
@@ -184,7 +200,6 @@ export default {
       ctx.waitUntil(sql.end());
     }
     // One JSON line per request, as the functions write (theirs also masked).
-    const url = new URL(request.url);
     console.log(JSON.stringify({ level: "info", event: "request", method: request.method, path: url.pathname,
       query: url.search ? url.search.slice(1) : null, status: response.status }));
     return response;

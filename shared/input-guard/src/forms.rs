@@ -2,7 +2,7 @@
 //! trait. Natively they come from `unicode-normalization`'s tables; inside workerd the adapter
 //! registers the engine's own (ICU: `String.prototype.normalize`, `\p{M}`), so the functions'
 //! WASM carries no normalisation tables (about 55 KiB of gzip per worker, BENCHMARKS.md "Worker
-//! sizes without exceptions"). `tests/unicode_forms.rs` checks that both agree on the corpus.
+//! sizes: a smaller input guard"). `tests/unicode_forms.rs` checks that both agree on the corpus.
 
 use std::sync::OnceLock;
 
