@@ -4,14 +4,14 @@ use futures_util::future::LocalBoxFuture;
 use rls_db::{run_as, run_single_as, Access, DbError, RequestInfo, SingleStatement};
 use serde_json::{Map, Value};
 use tokio_postgres::config::SslMode;
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::{Client, NoTls, Transaction};
 use worker::js_sys::Promise;
-use worker::postgres_tls::PassthroughTls;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{Env, Request};
 
+use crate::db_socket::DbSocket;
 use crate::{ApiError, Call, Reply};
 
 /// Runs `work` in one transaction as `principal` (see `rls_db::run_as`: BEGIN, then the settings
@@ -124,8 +124,7 @@ impl Connection {
         let hyperdrive = env
             .hyperdrive("DB")
             .map_err(|_| ApiError::NotConfigured("DB (Hyperdrive binding)"))?;
-        let socket = hyperdrive
-            .connect()
+        let socket = DbSocket::connect(&hyperdrive)
             .map_err(|_| ApiError::NotConfigured("DB (Hyperdrive connect)"))?;
         let mut config = tokio_postgres::Config::new();
         config
@@ -137,7 +136,7 @@ impl Connection {
         // Whatever stops the connection from opening (origin down behind Hyperdrive, refused
         // login, pool exhausted) is transient for the caller: 503, so providers retry.
         let (client, connection) = config
-            .connect_raw(socket, PassthroughTls)
+            .connect_raw(socket, NoTls)
             .await
             .map_err(|error| ApiError::Db(DbError::Unavailable(error.into())))?;
         let (done, finished) = oneshot::channel();

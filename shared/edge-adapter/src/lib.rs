@@ -9,6 +9,7 @@ mod browser;
 mod budgets;
 mod config;
 mod db;
+mod db_socket;
 mod error;
 mod files;
 mod guards;
