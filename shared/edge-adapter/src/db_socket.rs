@@ -4,8 +4,8 @@
 //! Why not `worker::Socket`: it takes a new reader for every read and a new writer for every
 //! write and releases each afterwards. Releasing a lock rejects that reader's or writer's
 //! `closed` promise with a TypeError, and V8 captures the error's stack through the WASM frames:
-//! about 0.7 ms of workerd's CPU per database request, ten times what the bytes cost
-//! (BENCHMARKS.md, "Where workerd's time goes").
+//! about 0.7 ms of workerd's CPU per database request (BENCHMARKS.md, "Where workerd's time
+//! goes").
 
 use std::io;
 use std::pin::Pin;
@@ -19,7 +19,9 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::Hyperdrive as HyperdriveBinding;
 use worker::Hyperdrive;
 
-use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, WritableStreamDefaultWriter};
+use web_sys::{ReadableStreamDefaultReader, WritableStreamDefaultWriter};
+
+use crate::byte_chunks::{chunk_of, lock_reader};
 
 pub(crate) struct DbSocket {
     reader: ReadableStreamDefaultReader,
@@ -42,7 +44,7 @@ impl DbSocket {
         let binding: &HyperdriveBinding = hyperdrive.as_ref().unchecked_ref();
         let socket = binding.connect()?;
         Ok(Self {
-            reader: socket.readable()?.get_reader().unchecked_into(),
+            reader: lock_reader(&socket.readable()?)?,
             writer: socket.writable()?.get_writer()?,
             reading: None,
             unread: Vec::new(),
@@ -78,15 +80,10 @@ impl AsyncRead for DbSocket {
                 .get_or_insert_with(|| JsFuture::from(reader.read()));
             let outcome = ready!(read.poll_unpin(cx));
             this.reading = None;
-            let result: ReadableStreamReadResult = outcome.map_err(io_error)?.unchecked_into();
-            if result.get_done().unwrap_or(false) {
+            let Some(chunk) = outcome.and_then(chunk_of).map_err(io_error)? else {
                 // End of stream: nothing added to `buf`.
                 return Poll::Ready(Ok(()));
-            }
-            let chunk: Uint8Array = result
-                .get_value()
-                .dyn_into()
-                .map_err(|_| io::Error::other("the socket yielded a chunk that is not bytes"))?;
+            };
             this.unread = chunk.to_vec();
             this.taken = 0;
         }

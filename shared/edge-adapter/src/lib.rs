@@ -7,6 +7,7 @@ mod auth_admin;
 mod breaker;
 mod browser;
 mod budgets;
+mod byte_chunks;
 mod config;
 mod db;
 mod db_socket;

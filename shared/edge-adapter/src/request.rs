@@ -1,10 +1,10 @@
 //! Reading what a request carries, without ever panicking on what a caller sends.
 
 use edge_guard::{is_uuid, Refusal};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use worker::Request;
 
+use crate::byte_chunks::{lock_reader, next_chunk};
 use crate::ApiError;
 
 /// An optional uuid query-string parameter (the first one when repeated); anything else is a 400.
@@ -92,17 +92,21 @@ pub(crate) async fn read_body_capped(req: &mut Request, max: usize) -> Result<Ve
             return Err(too_large().into());
         }
     }
-    // workers-rs reports a request without a body as an error from `stream()`.
-    let Ok(mut chunks) = req.stream() else {
+    let Some(stream) = req.inner().body() else {
         return Ok(Vec::new());
     };
+    let reader = lock_reader(&stream).map_err(|_| unreadable())?;
     let mut body = Vec::new();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        if body.len() + chunk.len() > max {
+    while let Some(chunk) = next_chunk(&reader).await.map_err(|_| unreadable())? {
+        let start = body.len();
+        let end = start + chunk.length() as usize;
+        if end > max {
+            // Stop the rest of the upload rather than receive it.
+            let _ = reader.cancel();
             return Err(too_large().into());
         }
-        body.extend_from_slice(&chunk);
+        body.resize(end, 0);
+        chunk.copy_to(&mut body[start..]);
     }
     Ok(body)
 }
