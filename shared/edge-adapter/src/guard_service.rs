@@ -14,8 +14,9 @@ use crate::{log_event, ApiError, Level};
 /// The service binding to the guard worker (`[[services]]` in the function's wrangler.toml).
 const BINDING: &str = "INPUT_GUARD";
 
-/// The guard worker's verdict on `text` (its hash keyed by the guard worker's secret).
-pub(crate) async fn inspect_remotely(env: &Env, text: &str) -> Result<Inspection, ApiError> {
+/// The guard worker's verdict on `text` (its hash keyed by the guard worker's secret). Public
+/// for the benchmark worker, which measures the round trip.
+pub async fn inspect_remotely(env: &Env, text: &str) -> Result<Inspection, ApiError> {
     let guard = env
         .service(BINDING)
         .map_err(|_| ApiError::NotConfigured("INPUT_GUARD (service binding)"))?;

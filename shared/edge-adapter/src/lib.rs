@@ -37,6 +37,7 @@ pub use files::{
     delete_file, delete_user_objects, delete_workspace_objects, purge_file_originals, send_file,
     store_file,
 };
+pub use guard_service::inspect_remotely;
 pub use guards::MetaChallenge;
 pub use limits::{count_hit, RateLimitAccount};
 pub use log::{log_event, Level};
