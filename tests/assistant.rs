@@ -1,6 +1,6 @@
 //! End-to-end cases of `assistant` and the tenant budgets: answers from the caller's notes
 //! through the LLM stand-in (ci/llm-standin.mjs), RLS on another tenant's workspace, parallel
-//! calls against the `ai` budget, the input guard with escalating strikes, the usage read, and
+//! calls against the `ai` budget, the input guard (its own worker) with escalating strikes, the usage read, and
 //! the `sending` meter on invitation e-mails.
 
 use std::path::PathBuf;
@@ -39,6 +39,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "assistant: strikes escalate to a temporary block that grows",
             strikes_escalate,
+        ),
+        Trial::test(
+            "input guard: its worker has no public route (only the functions' bindings reach it)",
+            guard_worker_not_routed,
         ),
         Trial::test(
             "budgets: owners and admins read usage, members and outsiders cannot",
@@ -314,6 +318,20 @@ fn injection_is_blocked() -> TestResult {
     }
     if !llm_requests().is_empty() {
         return Err("a blocked prompt reached the model".into());
+    }
+    Ok(())
+}
+
+/// The guard worker answers only through the `INPUT_GUARD` service bindings: the gateway knows
+/// no function of that name, for a plain request or one shaped like a binding's.
+fn guard_worker_not_routed() -> TestResult {
+    for path in ["input-guard", "input-guard/inspect"] {
+        let reply = post(
+            &functions_url(path),
+            &[("content-type", "application/json")],
+            &as_json(json!({ "text": "hello" })),
+        );
+        expect(&reply, 404, "function_not_found")?;
     }
     Ok(())
 }

@@ -10,6 +10,9 @@
 //! function), with a limit no run reaches.
 //! `/es256` checks the signature with Web Crypto, as every function does; `/es256-pure-rust`
 //! with the pure-Rust P-256 code the functions used before, for the comparison.
+//! `POST /input-guard` asks the input guard worker (`workers/input-guard`, bound as
+//! `INPUT_GUARD` as in `assistant` and `meta-webhook`) about the body's text, as the assistant
+//! pipeline does for each question; allowed or blocked, it answers 200.
 
 use std::sync::OnceLock;
 
@@ -17,7 +20,7 @@ use cors_policy::{response_headers, AllowedOrigins, SECURITY_HEADERS};
 use log_mask::{json_line, Level, Masker};
 
 use edge_adapter::WebCryptoSignatures;
-use edge_adapter::{count_hit, Rate, Scope};
+use edge_adapter::{count_hit, inspect_remotely, Rate, Scope};
 use edge_guard::{
     JwkSet, JwsSignatureCheck, JwtConfig, PaddleVerifier, PureRustSignatures, Refusal,
     SupabaseJwtVerifier, UserRequirement,
@@ -40,6 +43,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         (Method::Get, "/limit-ip-account") => rate_limits(&env, &[Scope::Ip, Scope::Account]).await,
         (Method::Post, "/none") => req.bytes().await.map(drop).map_err(misconfigured),
         (Method::Post, "/paddle") => paddle(&mut req, &env).await,
+        (Method::Post, "/input-guard") => input_guard(&mut req, &env).await,
         _ => return Response::error("not found", 404),
     };
     match outcome {
@@ -175,6 +179,15 @@ async fn paddle(req: &mut Request, env: &Env) -> Result<(), Refusal> {
     verifier
         .verify(signature.as_deref(), &body, now())
         .map(drop)
+}
+
+/// The guard worker's verdict on the body, through the binding (the verdict itself is not used).
+async fn input_guard(req: &mut Request, env: &Env) -> Result<(), Refusal> {
+    let text = req.text().await.map_err(misconfigured)?;
+    inspect_remotely(env, &text)
+        .await
+        .map(drop)
+        .map_err(misconfigured)
 }
 
 /// One counter hit per scope, keyed as the adapter keys them (one client, one account: the

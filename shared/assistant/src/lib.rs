@@ -3,26 +3,29 @@
 //!
 //! 1. the asker's standing: strikes within the look-back may hold a temporary block
 //!    ([`Failure::TemporarilyBlocked`], nothing else is done);
-//! 2. the input guard over the question: a block records a strike (category and a keyed hash,
-//!    never the text) and ends the call ([`Failure::InputBlocked`]);
+//! 2. the input guard over the question (a port: natively the guard in process, inside workerd
+//!    the guard worker through its binding): a block records a strike (category and a keyed
+//!    hash, never the text) and ends the call ([`Failure::InputBlocked`]);
 //! 3. the `ai` budget: the request's token ceiling is reserved ([`Failure::BudgetExhausted`]);
 //! 4. the model call (OpenAI-compatible chat completions, through the ports: the runtime's
 //!    outbound path with its circuit breaker);
 //! 5. settle: the reported usage (at most the reservation), 0 when the call failed.
 //!
-//! The database and the network are behind [`Ports`], so the order above is tested natively.
+//! The guard, the database and the network are behind [`Ports`], so the order above is tested
+//! natively.
 
 mod chat;
 
-use hmac::{Hmac, Mac};
-use input_guard::{InputGuard, StrikePolicy, UnixSeconds, Verdict};
+use input_guard::{Inspection, StrikePolicy, UnixSeconds};
 use rls_db::budgets::{BudgetExhausted, Meter, Reservation};
-use sha2::Sha256;
 
 pub use chat::{
     parse_completion, ChatRequest, Completion, Message, ModelError, MAX_COMPLETION_TOKENS,
     MAX_CONTEXT_BYTES, MAX_CONTEXT_NOTES, MAX_NOTE_CHARS,
 };
+/// One blocked input, as the guard answers it and the strikes store it: category, kind and a
+/// keyed hash, no part of the text.
+pub use input_guard::KeyedBlock as Strike;
 pub use input_guard::{Kind, Standing};
 
 /// What the pipeline needs from its runtime. Each method is one step; an `Err` is the runtime's
@@ -34,6 +37,11 @@ pub trait Ports {
 
     /// Now, in Unix seconds (the runtime's clock).
     fn now(&self) -> UnixSeconds;
+
+    /// The input guard's verdict on `question`, the block's hash keyed with the deployment's
+    /// secret (`InputGuard::inspect_keyed`). A guard that cannot answer is an `Err`: the
+    /// question is then refused, never let through unchecked.
+    async fn inspect(&self, question: &str) -> Result<Inspection, Self::Error>;
 
     /// In one read: the asker's strike times within `lookback_secs`, and the notes the asker may
     /// see (newest first, bounded by [`MAX_CONTEXT_NOTES`] and [`MAX_NOTE_CHARS`]).
@@ -67,25 +75,11 @@ pub struct Asker {
     pub notes: Vec<String>,
 }
 
-/// One blocked input, as stored and logged: no part of the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Strike {
-    /// The input guard category's stable code (`injection_override`, `limit_size`, …).
-    pub category: String,
-    pub kind: Kind,
-    /// HMAC-SHA256 (hex) of the normalised text's SHA-256 under the deployment's key
-    /// ([`keyed_hash`]): equal inputs match across log lines, and without the key nobody can
-    /// confirm a guessed prompt from the log.
-    pub keyed_hash: String,
-}
-
 /// The pipeline's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The chat model's name, as the provider knows it.
     pub model: String,
-    /// Key for [`keyed_hash`] (a secret of the deployment).
-    pub hash_key: Vec<u8>,
     pub strikes: StrikePolicy,
 }
 
@@ -118,13 +112,6 @@ pub enum Failure<E> {
     Port(E),
 }
 
-/// HMAC-SHA256 of the input guard's SHA-256 of the normalised text, keyed with `key`.
-pub fn keyed_hash(key: &[u8], normalised_sha256: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(normalised_sha256.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// The pipeline (see the crate docs): standing, input guard, `ai` reserve, model call, settle.
 pub async fn answer<P: Ports>(
     ports: &P,
@@ -139,12 +126,7 @@ pub async fn answer<P: Ports>(
     {
         return Err(Failure::TemporarilyBlocked { retry_after_secs });
     }
-    if let Verdict::Blocked(block) = InputGuard::builtin().inspect(question) {
-        let strike = Strike {
-            keyed_hash: keyed_hash(&settings.hash_key, &block.sha256),
-            category: block.code,
-            kind: block.kind,
-        };
+    if let Inspection::Blocked(strike) = ports.inspect(question).await.map_err(Failure::Port)? {
         let times = ports
             .record_strike(&strike, lookback)
             .await

@@ -31,6 +31,8 @@ struct TestPorts {
     strikes: Vec<UnixSeconds>,
     budget_left: i64,
     model: Result<(u16, &'static str), &'static str>,
+    /// The guard cannot answer (its worker unreachable, its answer unreadable).
+    guard_down: bool,
     log: RefCell<Recorded>,
 }
 
@@ -40,6 +42,7 @@ impl TestPorts {
             strikes: Vec::new(),
             budget_left: 1_000_000,
             model,
+            guard_down: false,
             log: RefCell::default(),
         }
     }
@@ -55,6 +58,15 @@ impl Ports for TestPorts {
 
     fn now(&self) -> UnixSeconds {
         NOW
+    }
+
+    /// The guard in process, as in every native build.
+    async fn inspect(&self, question: &str) -> Result<Inspection, Self::Error> {
+        self.log.borrow_mut().steps.push("inspect".into());
+        if self.guard_down {
+            return Err("guard unavailable");
+        }
+        Ok(input_guard::InputGuard::builtin().inspect_keyed(question, b"test-key"))
     }
 
     async fn asker(&self, _lookback_secs: u64) -> Result<Asker, Self::Error> {
@@ -110,7 +122,6 @@ impl Ports for TestPorts {
 fn settings() -> Settings {
     Settings {
         model: "gpt-4o-mini".into(),
-        hash_key: b"test-key".to_vec(),
         strikes: StrikePolicy::default(),
     }
 }
@@ -123,7 +134,7 @@ fn an_answer_reserves_then_settles_the_reported_usage() {
     assert_eq!((answer.notes_used, answer.tokens), (1, 100));
     assert_eq!(
         ports.steps(),
-        ["asker", "reserve ai", "complete", "settle 100"]
+        ["asker", "inspect", "reserve ai", "complete", "settle 100"]
     );
 }
 
@@ -140,14 +151,14 @@ fn a_failed_model_call_settles_zero() {
     );
     assert_eq!(
         ports.steps(),
-        ["asker", "reserve ai", "complete", "settle 0"]
+        ["asker", "inspect", "reserve ai", "complete", "settle 0"]
     );
     let ports = TestPorts::new(Err("network down"));
     let failure = run(answer(&ports, &settings(), "When is the launch?")).unwrap_err();
     assert_eq!(failure, Failure::Port("network down"));
     assert_eq!(
         ports.steps(),
-        ["asker", "reserve ai", "complete", "settle 0"]
+        ["asker", "inspect", "reserve ai", "complete", "settle 0"]
     );
 }
 
@@ -160,7 +171,7 @@ fn an_exhausted_budget_never_calls_the_model() {
         failure,
         Failure::BudgetExhausted(BudgetExhausted { meter: Meter::Ai })
     );
-    assert_eq!(ports.steps(), ["asker", "reserve ai"]);
+    assert_eq!(ports.steps(), ["asker", "inspect", "reserve ai"]);
 }
 
 #[test]
@@ -181,7 +192,10 @@ fn a_blocked_question_strikes_without_reserving_or_calling() {
             "{word} in {strike:?}"
         );
     }
-    assert_eq!(ports.steps(), ["asker", "strike injection_override"]);
+    assert_eq!(
+        ports.steps(),
+        ["asker", "inspect", "strike injection_override"]
+    );
 }
 
 #[test]
@@ -208,9 +222,10 @@ fn the_third_strike_blocks_and_a_blocked_asker_gets_nothing_done() {
 }
 
 #[test]
-fn the_keyed_hash_depends_on_the_key() {
-    let sha = "ab".repeat(32);
-    assert_eq!(keyed_hash(b"k1", &sha), keyed_hash(b"k1", &sha));
-    assert_ne!(keyed_hash(b"k1", &sha), keyed_hash(b"k2", &sha));
-    assert_ne!(keyed_hash(b"k1", &sha), sha);
+fn a_guard_that_cannot_answer_lets_nothing_through() {
+    let mut ports = TestPorts::new(Ok((200, ANSWER)));
+    ports.guard_down = true;
+    let failure = run(answer(&ports, &settings(), "When is the launch?")).unwrap_err();
+    assert_eq!(failure, Failure::Port("guard unavailable"));
+    assert_eq!(ports.steps(), ["asker", "inspect"]);
 }

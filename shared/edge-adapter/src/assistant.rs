@@ -1,6 +1,7 @@
-//! The assistant pipeline (crate `assistant-pipeline`) inside workerd: its ports are the
-//! database as the caller (strikes, notes, the `ai` budget) and the chat completions API through
-//! the outbound path in [`crate::upstream`]. Blocked input is logged with the input guard's
+//! The assistant pipeline (crate `assistant-pipeline`) inside workerd: its ports are the guard
+//! worker through its binding ([`crate::guard_service`]), the database as the caller (strikes,
+//! notes, the `ai` budget) and the chat completions API through the outbound path in
+//! [`crate::upstream`]. Blocked input is logged with the input guard's
 //! category and a keyed hash, never the text.
 
 use assistant_pipeline::{
@@ -8,13 +9,14 @@ use assistant_pipeline::{
     MAX_NOTE_CHARS,
 };
 use edge_guard::DbPrincipal;
+use input_guard::Inspection;
 use input_guard::{StrikePolicy, UnixSeconds};
 use rls_db::assistant as queries;
 use rls_db::budgets::{BudgetExhausted, Meter, Reservation};
 use rls_db::{Access, RequestInfo};
 use worker::Env;
 
-use crate::config::{optional_text, required_secret};
+use crate::config::optional_text;
 use crate::error::Rejection;
 use crate::{in_transaction, log_event, ApiError, Level};
 
@@ -43,18 +45,16 @@ pub enum NotesSeen {
 }
 
 /// Answers `question` through the pipeline (standing, input guard, `ai` reserve, model,
-/// settle). Vars LLM_API_URL, LLM_MODEL; secrets LLM_API_KEY, INPUT_GUARD_HASH_KEY.
+/// settle). Vars LLM_API_URL, LLM_MODEL; secret LLM_API_KEY; the `INPUT_GUARD` service binding.
 /// Errors: 400 `input_blocked` (with `category`), 429 `temporarily_blocked` (with
 /// `Retry-After`), 429 `budget_exhausted` (with `meter`), 503 `upstream_unavailable` when the
-/// model fails, 404 for a workspace RLS does not show the caller.
+/// guard worker or the model fails, 404 for a workspace RLS does not show the caller.
 pub async fn ask_assistant<P: DbPrincipal + 'static>(
     ask: &AskFor<'_, P>,
     question: &str,
 ) -> Result<Answer, ApiError> {
-    input_guard::register_unicode_forms(&crate::unicode_forms::EngineForms);
     let settings = Settings {
         model: optional_text(ask.env, "LLM_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
-        hash_key: required_secret(ask.env, "INPUT_GUARD_HASH_KEY")?.into_bytes(),
         strikes: StrikePolicy::default(),
     };
     answer(ask, &settings, question)
@@ -113,6 +113,10 @@ impl<P: DbPrincipal + 'static> Ports for AskFor<'_, P> {
 
     fn now(&self) -> UnixSeconds {
         crate::guards::now_secs()
+    }
+
+    async fn inspect(&self, question: &str) -> Result<Inspection, ApiError> {
+        crate::guard_service::inspect_remotely(self.env, question).await
     }
 
     async fn asker(&self, lookback_secs: u64) -> Result<Asker, ApiError> {

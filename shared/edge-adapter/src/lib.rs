@@ -13,6 +13,7 @@ mod db;
 mod db_socket;
 mod error;
 mod files;
+mod guard_service;
 mod guards;
 mod limits;
 mod log;
@@ -21,7 +22,6 @@ mod reply;
 mod request;
 mod routes;
 mod stream;
-mod unicode_forms;
 mod upstream;
 mod web_crypto;
 mod webhooks;
@@ -39,6 +39,7 @@ pub use files::{
     delete_file, delete_user_objects, delete_workspace_objects, purge_file_originals, send_file,
     store_file,
 };
+pub use guard_service::inspect_remotely;
 pub use guards::MetaChallenge;
 pub use limits::{count_hit, RateLimitAccount};
 pub use log::{log_event, Level};

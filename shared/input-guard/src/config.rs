@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A whole rules file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,7 +33,7 @@ pub struct CategoryConfig {
     pub patterns: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Attempts to change what the model does (override, extraction, jailbreak, …).

@@ -1,8 +1,8 @@
 //! The Unicode forms the guard needs (NFKC, canonical decomposition, combining marks) behind a
-//! trait. Natively they come from `unicode-normalization`'s tables; inside workerd the adapter
-//! registers the engine's own (ICU: `String.prototype.normalize`, `\p{M}`), so the functions'
-//! WASM carries no normalisation tables (about 55 KiB of gzip per worker, BENCHMARKS.md "Worker
-//! sizes: a smaller input guard"). `tests/unicode_forms.rs` checks that both agree on the corpus.
+//! trait. Natively they come from `unicode-normalization`'s tables; inside workerd the guard
+//! worker registers the engine's own (ICU: `String.prototype.normalize`, `\p{M}`), so its WASM
+//! carries no normalisation tables (about 55 KiB of gzip, BENCHMARKS.md "Worker sizes: a smaller
+//! input guard"). `tests/unicode_forms.rs` checks that both agree on the corpus.
 
 use std::sync::OnceLock;
 
@@ -20,7 +20,7 @@ pub trait UnicodeForms: Send + Sync {
 static REGISTERED: OnceLock<&'static dyn UnicodeForms> = OnceLock::new();
 
 /// Sets the forms every guard of this process uses, once (later calls change nothing). Inside
-/// workerd the adapter does this before the first inspection; natively the default is
+/// workerd the guard worker does this before the first inspection; natively the default is
 /// [`NativeForms`].
 pub fn register_unicode_forms(forms: &'static dyn UnicodeForms) {
     let _ = REGISTERED.set(forms);
@@ -32,7 +32,7 @@ pub(crate) fn forms() -> &'static dyn UnicodeForms {
     #[cfg(target_arch = "wasm32")]
     return *REGISTERED
         .get()
-        .expect("input_guard::register_unicode_forms was called (edge_adapter does)");
+        .expect("input_guard::register_unicode_forms was called (the guard worker does)");
 }
 
 /// `unicode-normalization`'s tables: the forms of native builds and tests.

@@ -29,6 +29,7 @@ mod forms;
 mod normalize;
 mod patterns;
 mod rules;
+mod service;
 mod strikes;
 
 use std::fmt;
@@ -41,6 +42,7 @@ pub use decode::View;
 pub use forms::NativeForms;
 pub use forms::{register_unicode_forms, UnicodeForms};
 pub use rules::{CategoryConfig, ConfigError, Kind, NearConfig, RulesConfig, BUILTIN_RULES};
+pub use service::{keyed_hash, InspectRequest, Inspection, KeyedBlock, MAX_INSPECT_REQUEST_BYTES};
 pub use strikes::{Standing, StrikePolicy, UnixSeconds};
 
 use decode::{decoded_views, readable};

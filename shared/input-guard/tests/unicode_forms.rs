@@ -1,4 +1,4 @@
-//! Inside workerd the guard's Unicode forms come from the JavaScript engine (edge_adapter's
+//! Inside workerd the guard's Unicode forms come from the JavaScript engine (workers/input-guard's
 //! `unicode_forms.rs`: `normalize("NFKC")`, `normalize("NFD")` without `\p{M}`, runs of
 //! `\p{M}`); natively from `unicode-normalization`. This runs the same JavaScript calls in Node
 //! (V8 with ICU, as workerd) and checks they agree with the native forms on every corpus text
@@ -15,7 +15,7 @@ use input_guard::{NativeForms, UnicodeForms};
 use serde_json::{json, Value};
 use support::corpus::load;
 
-/// The adapter's calls, written in JavaScript.
+/// The guard worker's calls, written in JavaScript.
 const ENGINE_FORMS: &str = r#"
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const longestMarkRun = (text) =>

@@ -1,5 +1,5 @@
 //! The input guard's Unicode forms from the engine's own ICU (`String.prototype.normalize`,
-//! `\p{M}`), so no function carries normalisation tables in its WASM (input_guard's
+//! `\p{M}`), so the guard worker carries no normalisation tables in its WASM (input_guard's
 //! `forms.rs` says why; its `tests/unicode_forms.rs` checks these JavaScript calls agree with
 //! the native tables on the corpus).
 
