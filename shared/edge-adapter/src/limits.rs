@@ -99,16 +99,17 @@ pub async fn count_hit(env: &Env, scope: Scope, key: &str, rate: Rate) -> Result
     let namespace = env
         .durable_object("RATE_LIMITER")
         .map_err(|_| ApiError::NotConfigured("RATE_LIMITER (Durable Object binding)"))?;
+    let unavailable = || ApiError::Upstream("the rate limiter");
     let stub = namespace
         .id_from_name(key)
         .and_then(|id| id.get_stub())
-        .map_err(|_| ApiError::Upstream("the rate limiter"))?;
+        .map_err(|_| unavailable())?;
     let text = hit_answer(
         stub.into_rpc(),
         &format!("https://rate-limiter/hit?{}", hit_query(rate)),
     )
     .await
-    .map_err(|_| ApiError::Upstream("the rate limiter"))?;
+    .map_err(|_| unavailable())?;
     let decision = decode_decision(&text).ok_or(ApiError::Upstream("the rate limiter's answer"))?;
     if decision.allowed {
         Ok(())
